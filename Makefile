@@ -1,0 +1,61 @@
+# CONNECT ID: `make run` serves a demo on 127.0.0.1:8000, `make test` runs every test.
+# Both create the virtual environment and install on first use; nothing is installed by hand.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+# Development defaults for `make run` only; production reads the real environment (.env.example).
+RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
+
+.DEFAULT_GOAL := help
+.PHONY: help install run migrate demo test lint format typecheck check-migrations check-deploy ci clean
+
+help: ## List every target
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) ## Create .venv and install the project with its dev tools
+
+migrate: $(STAMP) ## Apply database migrations
+	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
+
+demo: migrate ## Create the demo admin, user and client and print their credentials
+	$(RUN_ENV) $(BIN)/python manage.py bootstrap_demo
+
+run: demo ## Install, migrate, create the demo data and serve on 127.0.0.1:8000 (embedded PostgreSQL)
+	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff lint and format check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Format the code with ruff
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+typecheck: $(STAMP) ## mypy with django-stubs
+	$(RUN_ENV) $(BIN)/mypy accounts connect_id userdata mypage
+
+check-migrations: $(STAMP) ## Fail when a model change has no migration
+	$(RUN_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
+
+check-deploy: $(STAMP) ## Django's deployment checklist with production-like settings
+	SECRET_KEY=$$($(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(60))') \
+	  ALLOWED_HOSTS=id.example.com SITE_URL=https://id.example.com \
+	  $(BIN)/python manage.py check --deploy --fail-level WARNING
+
+ci: lint check-migrations check-deploy test ## Everything CI runs
+
+clean: ## Remove the virtual environment, caches and the embedded database
+	rm -rf $(VENV) .pgdata .pytest_cache .ruff_cache .mypy_cache staticfiles *.egg-info

@@ -1,0 +1,1 @@
+"""The identity domain: users, emails, phones, account links, OAuth clients, credentials, audit."""

@@ -1,0 +1,326 @@
+"""Models of the identity domain; invariants live here as database constraints."""
+
+from __future__ import annotations
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+from oauth2_provider.models import (
+    AbstractAccessToken,
+    AbstractApplication,
+    AbstractGrant,
+    AbstractIDToken,
+    AbstractRefreshToken,
+)
+
+from accounts.ids import new_api_username, new_resource_id, new_user_id
+
+
+class UserManager(BaseUserManager["User"]):
+    """Users are created through `accounts.services.user_create`; this manager only reads."""
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(pk=username)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """A CONNECT user. No username column: a user is found by a verified email or phone."""
+
+    id = models.CharField(primary_key=True, max_length=19, default=new_user_id, editable=False)
+    realname = models.CharField("name", max_length=200, blank=True)
+    birthdate = models.DateField(null=True, blank=True)
+    attributes = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(
+        "enabled", default=True, help_text="Disabled accounts cannot sign in or use tokens."
+    )
+    is_staff = models.BooleanField("staff", default=False, help_text="May sign in to the admin.")
+    generation = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    USERNAME_FIELD = "id"
+    REQUIRED_FIELDS: list[str] = []
+
+    objects = UserManager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.realname or self.id
+
+    @property
+    def active(self) -> bool:
+        """CONNECT's `active`: the user has created a password (spec §1.2)."""
+        return self.has_usable_password()
+
+
+class RetiredUserId(models.Model):
+    """Ids of deleted users, kept so that an id is never given to anyone else."""
+
+    id = models.CharField(primary_key=True, max_length=19)
+    retired_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.id
+
+
+class Email(models.Model):
+    id = models.CharField(primary_key=True, max_length=16, default=new_resource_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="emails")
+    address = models.EmailField(max_length=254)
+    verified = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    priority = models.IntegerField(default=1)
+    preferred = models.BooleanField(default=False)
+    generation = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+        constraints = [
+            # An email address is on at most one account (spec §1.2, case-insensitive).
+            models.UniqueConstraint(
+                Lower("address"), condition=Q(verified=True), name="email_verified_once"
+            ),
+            models.UniqueConstraint(Lower("address"), "user", name="email_once_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(preferred=True), name="email_one_preferred"
+            ),
+            models.CheckConstraint(
+                condition=Q(verified=False) | Q(verified_at__isnull=False),
+                name="email_verified_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.address
+
+
+class Phone(models.Model):
+    id = models.CharField(primary_key=True, max_length=16, default=new_resource_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phones")
+    # E.164 digits without the leading "+" (spec §1.2), e.g. 4791231231.
+    number = models.CharField(max_length=15)
+    verified = models.BooleanField(default=False)
+    verified_at = models.DateTimeField(null=True, blank=True)
+    priority = models.IntegerField(default=0)
+    type = models.CharField(max_length=32, blank=True, help_text="Informational, e.g. mobile.")
+    preferred = models.BooleanField(default=False)
+    generation = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["priority", "created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["number"], condition=Q(verified=True), name="phone_verified_once"
+            ),
+            models.UniqueConstraint(fields=["number", "user"], name="phone_once_per_user"),
+            models.UniqueConstraint(
+                fields=["user"], condition=Q(preferred=True), name="phone_one_preferred"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__regex=r"^[1-9][0-9]{6,14}$"), name="phone_e164_digits"
+            ),
+            models.CheckConstraint(
+                condition=Q(verified=False) | Q(verified_at__isnull=False),
+                name="phone_verified_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+
+class AccountLink(models.Model):
+    """A business unit's hard link of its own customer to a CONNECT user (CONNECT "accounts")."""
+
+    id = models.CharField(primary_key=True, max_length=16, default=new_resource_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="account_links")
+    type = models.CharField(max_length=64, help_text="The third party's identifier (its BuID).")
+    external_user_id = models.CharField(max_length=128, help_text="The third party's customer id.")
+    msisdn = models.CharField(
+        max_length=15, blank=True, help_text="Phone the third party vouches for."
+    )
+    generation = models.PositiveBigIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["type", "external_user_id"], name="account_link_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type}:{self.external_user_id}"
+
+
+class Client(AbstractApplication):
+    """An OAuth client with CONNECT's registration details (spec §7.1)."""
+
+    class Platform(models.TextChoices):
+        WEB = "web", "Web"
+        ANDROID = "android", "Android"
+        IOS = "ios", "iOS"
+        DESKTOP = "desktop", "Desktop"
+        SERVER = "server", "Server"
+
+    class ApplicationType(models.TextChoices):
+        WEB = "web", "Web"
+        NATIVE = "native", "Native"
+
+    class GrantType(models.TextChoices):
+        # Wire names of RFC 6749 grant types.
+        AUTHORIZATION_CODE = "authorization_code", "Authorization code"
+        CLIENT_CREDENTIALS = "client_credentials", "Client credentials"
+        REFRESH_TOKEN = "refresh_token", "Refresh token"
+
+    # DOT's single grant type column is replaced by a list of grants.
+    authorization_grant_type = None  # type: ignore[assignment]
+    # The user-facing name: unique, shown on the consent page and in My CONNECT account.
+    name = models.CharField("user-facing name", max_length=255)
+    skip_authorization = models.BooleanField(
+        "first-party", default=False, help_text="First-party clients are not asked for consent."
+    )
+    algorithm = models.CharField(
+        max_length=5, choices=AbstractApplication.ALGORITHM_TYPES, default="RS256", blank=True
+    )
+    description = models.TextField(blank=True)
+    company = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField("technical contact", blank=True)
+    platform = models.CharField(max_length=16, choices=Platform.choices, default=Platform.WEB)
+    application_type = models.CharField(
+        max_length=8, choices=ApplicationType.choices, default=ApplicationType.WEB
+    )
+    logo_uri = models.URLField("logo URL", blank=True)
+    grant_types = ArrayField(
+        models.CharField(max_length=32, choices=GrantType.choices), default=list, blank=True
+    )
+    allowed_scopes = ArrayField(models.CharField(max_length=64), default=list, blank=True)
+    backchannel_logout_uri = models.URLField("back-channel logout URI", blank=True)
+    sso_enabled = models.BooleanField("SSO enabled", default=True)
+    enabled = models.BooleanField(default=True, help_text="Disabled clients get no tokens.")
+
+    class Meta(AbstractApplication.Meta):
+        swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
+        constraints = [
+            # The user-facing name is unique (spec §7.1): users must tell clients apart.
+            models.UniqueConstraint(Lower("name"), name="client_name_unique"),
+        ]
+
+    @property
+    def first_party(self) -> bool:
+        return self.skip_authorization
+
+    # DOT asks "does this client allow one of these DOT grant names?"; answer from our list.
+    _DOT_GRANTS = {
+        AbstractApplication.GRANT_AUTHORIZATION_CODE: GrantType.AUTHORIZATION_CODE,
+        AbstractApplication.GRANT_CLIENT_CREDENTIALS: GrantType.CLIENT_CREDENTIALS,
+    }
+
+    def allows_grant_type(self, *grant_types: str) -> bool:
+        return any(self._DOT_GRANTS.get(g) in self.grant_types for g in grant_types)
+
+    def get_allowed_schemes(self) -> list[str]:
+        # The schemes of the URIs registered (and validated by client_create): https, http on a
+        # loopback host (RFC 8252 §7.3) and a native app's private-use scheme (RFC 8252 §7.1).
+        uris = f"{self.redirect_uris} {self.post_logout_redirect_uris}".split()
+        return sorted({"https", *(uri.split(":", 1)[0].lower() for uri in uris if ":" in uri)})
+
+    def is_usable(self, request: object) -> bool:
+        return self.enabled
+
+    def clean(self) -> None:
+        # DOT's clean() reads the single grant column we replaced; services validate instead.
+        pass
+
+
+class Grant(AbstractGrant):
+    class Meta(AbstractGrant.Meta):
+        swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
+
+
+class AccessToken(AbstractAccessToken):
+    class Meta(AbstractAccessToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
+
+
+class RefreshToken(AbstractRefreshToken):
+    class Meta(AbstractRefreshToken.Meta):
+        swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
+
+
+class IDToken(AbstractIDToken):
+    class Meta(AbstractIDToken.Meta):
+        swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class ApiCredential(models.Model):
+    """Dedicated HTTP Basic credentials for the /id/ API; never an OAuth client secret."""
+
+    class Operation(models.TextChoices):
+        ALL = "*", "All operations"
+        USERS_READ = "users:read"
+        USERS_WRITE = "users:write"
+        MAILS_READ = "mails:read"
+        MAILS_WRITE = "mails:write"
+        PHONES_READ = "phones:read"
+        PHONES_WRITE = "phones:write"
+        ACCOUNTS_READ = "accounts:read"
+        ACCOUNTS_WRITE = "accounts:write"
+        TOKENS_INTROSPECT = "tokens:introspect"
+
+    username = models.CharField(
+        max_length=64, unique=True, default=new_api_username, editable=False
+    )
+    name = models.CharField(max_length=200)
+    owner = models.CharField(
+        max_length=200, blank=True, help_text="Who holds it: company, contact."
+    )
+    # A SHA-256 digest of a 256-bit random secret (see accounts.hashers); the secret is shown once.
+    secret_hash = models.CharField(max_length=128, editable=False)
+    operations = ArrayField(
+        models.CharField(max_length=32, choices=Operation.choices), default=list
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API credential"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.username})"
+
+    @property
+    def revoked(self) -> bool:
+        return self.revoked_at is not None
+
+    def allows(self, operation: str) -> bool:
+        return not self.revoked and ("*" in self.operations or operation in self.operations)
+
+
+class AuditEvent(models.Model):
+    """One state change: who did what to whom, from where. Written by services, never edited."""
+
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    actor = models.CharField(max_length=100, help_text="user:<id>, api:<username>, cli, system")
+    # Plain ids, not foreign keys: the trail outlives the user it is about.
+    subject = models.CharField(max_length=19, blank=True, db_index=True, help_text="User id.")
+    action = models.CharField(max_length=64, db_index=True)
+    target = models.CharField(max_length=100, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"

@@ -1,0 +1,1 @@
+"""CONNECT ID: the project package (settings, URLs, WSGI/ASGI, shared plumbing)."""

@@ -1,0 +1,1 @@
+"""My CONNECT account (/gui/mypage): an edge over the accounts domain, no models of its own."""

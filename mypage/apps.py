@@ -1,0 +1,7 @@
+"""App config."""
+
+from django.apps import AppConfig
+
+
+class MypageConfig(AppConfig):
+    name = "mypage"

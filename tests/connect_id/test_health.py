@@ -1,0 +1,26 @@
+"""Liveness and readiness probes."""
+
+from unittest import mock
+
+from django.db import OperationalError
+
+
+def test_healthz_answers_without_touching_the_database(anon, db, django_assert_num_queries):
+    with django_assert_num_queries(0):
+        response = anon.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_readyz_answers_200_when_the_database_does(anon, db):
+    response = anon.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["database"] == "ok"
+
+
+def test_readyz_answers_503_when_the_database_does_not(anon, db):
+    broken = mock.Mock()
+    broken.cursor.side_effect = OperationalError("connection refused")
+    with mock.patch("connect_id.health.connection", broken):
+        response = anon.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable", "database": "unreachable"}

@@ -1,0 +1,18 @@
+"""Environment for the test run, loaded as a pytest plugin before Django is configured.
+
+Production-like (DEBUG off) except what plain-HTTP test servers need; DATABASE_URL, when set by
+the caller (CI), wins. Without it the embedded PostgreSQL is used.
+"""
+
+import os
+
+for name, value in {
+    "DEBUG": "0",
+    "SECRET_KEY": "test-secret-key-for-the-test-run-only-0123456789abcdefghijklmnop",
+    "SECURE_SSL_REDIRECT": "0",
+    "SESSION_COOKIE_SECURE": "0",
+    "CSRF_COOKIE_SECURE": "0",
+    "SITE_URL": "http://testserver",
+    "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+}.items():
+    os.environ.setdefault(name, value)
