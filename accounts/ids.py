@@ -24,3 +24,7 @@ def new_api_username() -> str:
 def new_secret() -> str:
     """A 256-bit random secret, URL-safe."""
     return secrets.token_urlsafe(32)
+
+
+def new_session_id() -> str:
+    return secrets.token_urlsafe(32)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from typing import Any
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
 from django.contrib.postgres.fields import ArrayField
@@ -17,7 +20,24 @@ from oauth2_provider.models import (
     AbstractRefreshToken,
 )
 
-from accounts.ids import new_api_username, new_resource_id, new_user_id
+from accounts.ids import new_api_username, new_resource_id, new_session_id, new_user_id
+
+
+def code_digest(code: str) -> str:
+    """What the grant table stores for an authorization code (idempotent)."""
+    if code.startswith("sha256:"):
+        return code
+    return "sha256:" + hashlib.sha256(code.encode()).hexdigest()
+
+
+class GrantQuerySet(models.QuerySet["Grant"]):
+    """Looks grants up by code through its digest, so DOT's `Grant.objects.get(code=...)` works
+    on a table that never holds a usable code (RFC 9700 §4.14: codes are credentials)."""
+
+    def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Any:
+        if "code" in kwargs:
+            kwargs = {**kwargs, "code": code_digest(kwargs["code"])}
+        return super()._filter_or_exclude(negate, args, kwargs)
 
 
 class UserManager(BaseUserManager["User"]):
@@ -240,17 +260,85 @@ class Client(AbstractApplication):
         pass
 
 
+class SignInSession(models.Model):
+    """A browser's SSO session at CONNECT ID: its id is the `sid` of ID and logout tokens."""
+
+    id = models.CharField(primary_key=True, max_length=43, default=new_session_id, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_sessions")
+    auth_time = models.DateTimeField(default=timezone.now)
+    # Level of assurance reached (spec §2.3): "1" phone possession, "2" password.
+    acr = models.CharField(max_length=8, default="2")
+    amr = ArrayField(models.CharField(max_length=16), default=list)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"session of {self.user_id} since {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def active(self) -> bool:
+        return self.ended_at is None
+
+
+class Consent(models.Model):
+    """What a user has allowed a client to see or do; remembered until revoked."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="consents")
+    scopes = ArrayField(models.CharField(max_length=64), default=list)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "client"], name="consent_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.client_id}: {' '.join(self.scopes)}"
+
+    def covers(self, scopes: list[str]) -> bool:
+        return set(scopes) <= set(self.scopes)
+
+
 class Grant(AbstractGrant):
+    """An authorization code. `code` holds its SHA-256 (see GrantQuerySet), never the code."""
+
+    used_at = models.DateTimeField(null=True, blank=True)
+    session = models.ForeignKey(
+        SignInSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = GrantQuerySet.as_manager()
+
     class Meta(AbstractGrant.Meta):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.code = code_digest(self.code)
+        super().save(*args, **kwargs)
+
 
 class AccessToken(AbstractAccessToken):
+    source_grant = models.ForeignKey(
+        Grant, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    session = models.ForeignKey(
+        SignInSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
     class Meta(AbstractAccessToken.Meta):
         swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
 
 
 class RefreshToken(AbstractRefreshToken):
+    session = models.ForeignKey(
+        SignInSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
     class Meta(AbstractRefreshToken.Meta):
         swappable = "OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL"
 
@@ -258,6 +346,23 @@ class RefreshToken(AbstractRefreshToken):
 class IDToken(AbstractIDToken):
     class Meta(AbstractIDToken.Meta):
         swappable = "OAUTH2_PROVIDER_ID_TOKEN_MODEL"
+
+
+class SigningKey(models.Model):
+    """An RSA key that signs ID and logout tokens. The private part is encrypted at rest."""
+
+    kid = models.CharField(primary_key=True, max_length=64)
+    private_key_encrypted = models.TextField(editable=False)
+    public_jwk = models.JSONField(editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    # Retired keys sign nothing but stay published until the tokens they signed have expired.
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.kid
 
 
 class ApiCredential(models.Model):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.test import Client as HttpClient
 
-from accounts.models import User
+from accounts.models import Client, User
 from tests.factories import UserFactory
 
 
@@ -36,3 +36,40 @@ def admin_client(admin_user: User) -> HttpClient:
     client = HttpClient()
     client.force_login(admin_user)
     return client
+
+
+def issue_access_token(user: User | None, scopes: str, *, client: Client | None = None) -> str:
+    """Store a real access token (as the token endpoint would) and return the raw value."""
+    import datetime as dt
+    import secrets
+
+    from django.utils import timezone
+    from oauth2_provider.models import set_token_value
+
+    from accounts.models import AccessToken
+    from tests.factories import ClientFactory
+
+    client = client or ClientFactory(allowed_scopes=scopes.split() or ["openid"])
+    raw = secrets.token_urlsafe(32)
+    token = AccessToken(
+        user=user,
+        application=client,
+        scope=scopes,
+        expires=timezone.now() + dt.timedelta(hours=1),
+    )
+    set_token_value(token, raw)
+    token.save()
+    return raw
+
+
+@pytest.fixture
+def bearer_client(db: None):
+    """bearer_client(user, "scope other.scope", client=None): a test client sending a token."""
+
+    def make(user: User | None, scopes: str = "", *, client: Client | None = None) -> HttpClient:
+        raw = issue_access_token(user, scopes, client=client)
+        http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+        http.raw_token = raw  # type: ignore[attr-defined]
+        return http
+
+    return make

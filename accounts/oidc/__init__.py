@@ -1,0 +1,1 @@
+"""The OpenID Provider: django-oauth-toolkit customised through its validator and settings."""
