@@ -11,7 +11,7 @@ PORT ?= 8000
 RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo test lint format typecheck check-migrations check-deploy ci clean
+.PHONY: help install run migrate demo test lint format typecheck check-migrations check-deploy ci bench clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,6 +56,11 @@ check-deploy: $(STAMP) ## Django's deployment checklist with production-like set
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
 ci: lint check-migrations check-deploy test ## Everything CI runs
+
+bench: $(STAMP) ## Load the hot endpoints of a production-like server with wrk; print req/s, p50, p99
+	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
+	  { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+	$(BIN)/python -m bench.run
 
 clean: ## Remove the virtual environment, caches and the embedded database
 	rm -rf $(VENV) .pgdata .pytest_cache .ruff_cache .mypy_cache staticfiles *.egg-info

@@ -111,3 +111,64 @@ class UnknownOperation(DomainError):
 class OperationRequired(DomainError):
     code = "operation_required"
     message = "An API credential needs at least one operation."
+
+
+# --- Errors of the /id/ API's flows: lookups, optimistic concurrency, verification -------------
+
+
+class MailNotFound(NotFound):
+    code = "mail_not_found"
+    message = "No such email address on this user."
+
+
+class PhoneNotFound(NotFound):
+    code = "phone_not_found"
+    message = "No such phone number on this user."
+
+
+class AccountLinkNotFound(NotFound):
+    code = "account_not_found"
+    message = "No such account on this user."
+
+
+class PreconditionFailed(DomainError):
+    """RFC 9110 §13.1.1: If-Match named no current entity tag."""
+
+    code = "precondition_failed"
+    status = 412
+    message = "The resource has changed: its generation no longer matches If-Match."
+
+
+class GenerationMismatch(Conflict):
+    code = "generation_mismatch"
+    message = "The resource has changed: its generation no longer matches the one sent."
+
+
+class AlreadyVerified(Conflict):
+    code = "already_verified"
+    message = "This address or number is already verified."
+
+
+class VerificationLinkInvalid(DomainError):
+    code = "verification_link_invalid"
+    message = "This verification link is invalid or has expired."
+
+
+class NoPendingVerification(Conflict):
+    code = "no_pending_verification"
+    message = "No verification code was sent to this number; request one first."
+
+
+class PinInvalid(DomainError):
+    code = "pin_invalid"
+    message = "The verification code is wrong."
+
+
+class PinExpired(DomainError):
+    code = "pin_expired"
+    message = "The verification code has expired; request a new one."
+
+
+class PinAttemptsExceeded(DomainError):
+    code = "pin_attempts_exceeded"
+    message = "Too many wrong verification codes; request a new one."

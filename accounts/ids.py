@@ -17,8 +17,11 @@ def new_resource_id() -> str:
     return secrets.token_hex(8)
 
 
+API_USERNAME_PREFIX = "api-"
+
+
 def new_api_username() -> str:
-    return "api-" + secrets.token_hex(8)
+    return API_USERNAME_PREFIX + secrets.token_hex(8)
 
 
 def new_secret() -> str:

@@ -429,3 +429,19 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.actor} {self.action} {self.target}"
+
+
+class PhoneVerification(models.Model):
+    """A pending SMS PIN for a phone: only an HMAC of it is kept, with an expiry and a count of
+    wrong attempts. One per phone; sending a new PIN replaces it."""
+
+    phone = models.OneToOneField(
+        Phone, on_delete=models.CASCADE, primary_key=True, related_name="pending_verification"
+    )
+    pin_hash = models.CharField(max_length=128, editable=False)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return f"PIN for phone {self.phone_id}"

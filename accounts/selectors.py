@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.errors import EmailInvalid, PhoneInvalid
-from accounts.models import User
+from accounts.models import Email, Phone, User
 from accounts.validators import normalize_email, normalize_phone
 
 
@@ -32,3 +33,37 @@ def user_login_label(user: User) -> str:
         return email
     phone = user.phones.filter(preferred=True).values_list("number", flat=True).first()
     return phone or user.pk
+
+
+def users_with_username() -> QuerySet[User]:
+    """Users annotated with what CONNECT's `username` needs (their preferred email and phone,
+    and whether each is verified), so one query gives the whole user object."""
+
+    def preferred(model: type[Email] | type[Phone], field: str) -> Subquery:
+        return Subquery(
+            model.objects.filter(user_id=OuterRef("pk"), preferred=True).values(field)[:1]
+        )
+
+    return User.objects.annotate(
+        preferred_email=preferred(Email, "address"),
+        preferred_email_verified=preferred(Email, "verified"),
+        preferred_phone=preferred(Phone, "number"),
+        preferred_phone_verified=preferred(Phone, "verified"),
+    )
+
+
+def user_username(user: User) -> tuple[str | None, bool]:
+    """CONNECT's (`username`, `username_verified`) of a user from users_with_username: the
+    preferred email if verified, else the preferred phone if verified, else whichever exists."""
+    email, email_ok = (
+        getattr(user, "preferred_email", None),
+        bool(getattr(user, "preferred_email_verified", False)),
+    )
+    phone, phone_ok = (
+        getattr(user, "preferred_phone", None),
+        bool(getattr(user, "preferred_phone_verified", False)),
+    )
+    for value, verified in ((email, email_ok), (phone, phone_ok)):
+        if value and verified:
+            return value, True
+    return (email or phone or None), False

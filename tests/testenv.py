@@ -14,5 +14,8 @@ for name, value in {
     "CSRF_COOKIE_SECURE": "0",
     "SITE_URL": "http://testserver",
     "ALLOWED_HOSTS": "testserver,localhost,127.0.0.1",
+    # Live-server threads must not keep connections open past the run (the test database is
+    # dropped at the end).
+    "DB_CONN_MAX_AGE": "0",
 }.items():
     os.environ.setdefault(name, value)

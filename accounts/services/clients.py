@@ -15,7 +15,7 @@ from accounts.errors import (
     GrantNotForPublicClients,
     RedirectUriRequired,
 )
-from accounts.ids import new_secret
+from accounts.ids import API_USERNAME_PREFIX, new_secret
 from accounts.models import Client
 from accounts.services._constraints import constraint_errors
 from accounts.validators import validate_redirect_uri, validate_scopes
@@ -130,8 +130,12 @@ def client_create(
     if unknown:
         raise TypeError(f"Unknown registration fields: {sorted(unknown)}")
     values = _validated(registration)
-    if client_id is not None and Client.objects.filter(client_id=client_id).exists():
-        raise ClientIdTaken(field="client_id")
+    if client_id is not None:
+        if not client_id.strip() or client_id.startswith(API_USERNAME_PREFIX):
+            # "api-" names API credentials, which share the introspection endpoint's Basic auth.
+            raise ClientInvalid(f"Invalid client_id: {client_id!r}.", field="client_id")
+        if Client.objects.filter(client_id=client_id).exists():
+            raise ClientIdTaken(field="client_id")
     public = values["client_type"] == Client.CLIENT_PUBLIC
     secret = None if public else new_secret()
     client = Client(client_secret=secret or "", hash_client_secret=not public, **values)

@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "SECRET_KEY"}}
+    # The test run's own overrides (tests/testenv.py) do not apply to these processes.
+    dropped = {"DEBUG", "SECRET_KEY", "DB_CONN_MAX_AGE"}
+    base = {k: v for k, v in os.environ.items() if k not in dropped}
     return subprocess.run(  # noqa: S603 (fixed argv)
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
@@ -60,7 +62,16 @@ def test_safe_defaults_in_this_process():
     assert settings.X_FRAME_OPTIONS == "DENY"
     assert settings.SECURE_REFERRER_POLICY == "same-origin"
     assert settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-    assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+def test_connections_are_persistent_by_default():
+    proc = manage(
+        "shell",
+        "-c",
+        "from django.conf import settings; print(settings.DATABASES['default']['CONN_MAX_AGE'])",
+        **PRODUCTION,
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "600", proc.stderr
 
 
 def test_security_headers_are_sent(anon, db):

@@ -1,0 +1,143 @@
+"""Signing keys for ID and logout tokens: stored encrypted in the database (or read from files),
+rotated by `manage.py rotate_keys`, parsed once per process and re-read every minute."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from jwcrypto import jwk
+
+from accounts.models import SigningKey
+
+# How long a retired key stays in the JWKS: every token it signed has expired by then.
+PUBLISH_AFTER_RETIREMENT = dt.timedelta(hours=2)
+_ADVISORY_LOCK = 0x434F4E4E  # "CONN": serialises key creation across processes
+
+
+@dataclass(frozen=True)
+class KeySet:
+    active: jwk.JWK
+    active_kid: str
+    jwks: dict[str, Any]
+    loaded_at: float
+
+
+_lock = threading.Lock()
+_cached: KeySet | None = None
+
+
+def _fernet() -> Fernet:
+    secret = settings.OIDC_KEY_ENCRYPTION_KEY
+    if secret:
+        return Fernet(secret.encode())
+    # Derived from SECRET_KEY when no dedicated key is configured.
+    derived = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"connect-id signing keys"
+    ).derive(settings.SECRET_KEY.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
+
+
+def _public(key: jwk.JWK, kid: str) -> dict[str, Any]:
+    public = key.export_public(as_dict=True)
+    return {**public, "kid": kid, "use": "sig", "alg": "RS256"}
+
+
+def _generate() -> SigningKey:
+    key = jwk.JWK.generate(kty="RSA", size=2048)
+    kid = key.thumbprint()  # RFC 7638
+    pem = key.export_to_pem(private_key=True, password=None)
+    return SigningKey.objects.create(
+        kid=kid,
+        private_key_encrypted=_fernet().encrypt(pem).decode(),
+        public_jwk=_public(key, kid),
+    )
+
+
+@transaction.atomic
+def rotate() -> SigningKey:
+    """Add a new signing key and retire the current one (still published for a while)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+    SigningKey.objects.filter(retired_at__isnull=True).update(retired_at=timezone.now())
+    key = _generate()
+    invalidate_cache()
+    return key
+
+
+def prune() -> int:
+    """Delete retired keys that are no longer published; return how many."""
+    cutoff = timezone.now() - PUBLISH_AFTER_RETIREMENT
+    deleted, _ = SigningKey.objects.filter(retired_at__lt=cutoff).delete()
+    return deleted
+
+
+@transaction.atomic
+def _ensure_active() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
+    if not SigningKey.objects.filter(retired_at__isnull=True).exists():
+        _generate()
+
+
+def _load_from_database() -> KeySet:
+    cutoff = timezone.now() - PUBLISH_AFTER_RETIREMENT
+    rows = list(SigningKey.objects.exclude(retired_at__lt=cutoff).order_by("-created_at"))
+    active = next((row for row in rows if row.retired_at is None), None)
+    if active is None:
+        _ensure_active()
+        return _load_from_database()
+    try:
+        pem = _fernet().decrypt(active.private_key_encrypted.encode())
+    except InvalidToken:
+        raise RuntimeError(
+            "The signing key cannot be decrypted: OIDC_KEY_ENCRYPTION_KEY (or SECRET_KEY) changed."
+        ) from None
+    return KeySet(
+        active=jwk.JWK.from_pem(pem),
+        active_kid=active.kid,
+        jwks={"keys": [row.public_jwk for row in rows]},
+        loaded_at=time.monotonic(),
+    )
+
+
+def _load_from_files(paths: list[str]) -> KeySet:
+    keys = [jwk.JWK.from_pem(Path(path).read_bytes()) for path in paths]
+    kids = [key.thumbprint() for key in keys]
+    return KeySet(
+        active=keys[0],
+        active_kid=kids[0],
+        jwks={"keys": [_public(key, kid) for key, kid in zip(keys, kids, strict=True)]},
+        loaded_at=time.monotonic(),
+    )
+
+
+def key_set() -> KeySet:
+    """The parsed keys, cached per process for OIDC_KEY_CACHE_SECONDS."""
+    global _cached
+    current = _cached
+    if (
+        current is not None
+        and time.monotonic() - current.loaded_at < settings.OIDC_KEY_CACHE_SECONDS
+    ):
+        return current
+    with _lock:
+        files = settings.OIDC_PRIVATE_KEY_FILES
+        _cached = _load_from_files(files) if files else _load_from_database()
+        return _cached
+
+
+def invalidate_cache() -> None:
+    global _cached
+    _cached = None

@@ -1,0 +1,23 @@
+"""URLs of the OpenID Provider: CONNECT's /oauth paths and the sign-in pages under /gui."""
+
+from django.urls import path
+from oauth2_provider import views as dot
+
+from accounts.oidc import signin, views
+
+oauth_patterns = [
+    path("authorize", views.AuthorizeView.as_view(), name="authorize"),
+    path("token", views.TokenView.as_view(), name="token"),
+    path("userinfo", views.userinfo, name="userinfo"),
+    path("tokeninfo", views.tokeninfo, name="tokeninfo"),
+    path("introspect", views.introspect, name="introspect"),
+    path("revoke", dot.RevokeTokenView.as_view(), name="revoke"),
+    path("logout", views.logout_endpoint, name="logout"),
+    path("public_keys.jwks", views.jwks, name="jwks"),
+    path(".well-known/openid-configuration", views.discovery, name="discovery"),
+]
+
+gui_patterns = [
+    path("signin", signin.signin, name="signin"),
+    path("signout", views.logout_confirm, name="signout"),
+]

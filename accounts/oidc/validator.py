@@ -1,0 +1,367 @@
+"""The one place that decides grants, tokens and claims: our django-oauth-toolkit validator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+from jwcrypto import jwt
+from oauth2_provider.models import refresh_token_expire_timedelta
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.settings import oauth2_settings
+from oauthlib.common import Request as OAuthRequest
+from oauthlib.oauth2.rfc6749 import errors
+
+from accounts.models import AccessToken, Client, Grant, RefreshToken, SignInSession
+from accounts.oidc import keys
+from accounts.oidc.claims import claims_for, preferred_for
+from accounts.oidc.tokens import checksum
+
+OIDC_SCOPES = {"openid", "profile", "email", "phone"}
+
+
+class ConnectOAuth2Validator(OAuth2Validator):
+    """CONNECT's rules on top of DOT: per-client grants and scopes, PKCE for public clients,
+    single-use hashed codes with replay revocation, tokens bound to the SSO session, and ID tokens
+    signed with our rotating keys."""
+
+    # --- Clients: which grants, response types and scopes each may use -------------------
+
+    def validate_grant_type(
+        self,
+        client_id: str,
+        grant_type: str,
+        client: Client,
+        request: OAuthRequest,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        return grant_type in client.grant_types
+
+    def validate_response_type(
+        self,
+        client_id: str,
+        response_type: str,
+        client: Client,
+        request: OAuthRequest,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        # Only the authorization code flow (RFC 9700 §2.1.2: no implicit, no hybrid).
+        return response_type == "code" and Client.GrantType.AUTHORIZATION_CODE in client.grant_types
+
+    def validate_scopes(
+        self,
+        client_id: str,
+        scopes: list[str],
+        client: Client,
+        request: OAuthRequest,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        allowed = set(client.allowed_scopes)
+        if request.grant_type == "client_credentials":
+            # No user, so no user claims: OpenID scopes make no sense here (RFC 6749 §4.4).
+            allowed -= OIDC_SCOPES
+        return set(scopes) <= allowed
+
+    def get_default_scopes(
+        self, client_id: str, request: OAuthRequest, *args: Any, **kwargs: Any
+    ) -> list[str]:
+        # RFC 6749 §3.3: without a scope parameter, a client gets what it is registered for.
+        scopes = list(request.client.allowed_scopes)
+        if request.grant_type == "client_credentials":
+            return [s for s in scopes if s not in OIDC_SCOPES]
+        return scopes
+
+    def is_pkce_required(self, client_id: str, request: OAuthRequest) -> bool:
+        # RFC 7636 / RFC 9700 §2.1.1: required for public clients; a confidential client that
+        # sends a code_challenge is held to it by oauthlib all the same.
+        client = request.client or Client.objects.filter(client_id=client_id).first()
+        return client is None or client.client_type == Client.CLIENT_PUBLIC
+
+    # --- Authorization codes: stored hashed, single use -----------------------------------
+
+    def _grant(self, code: str, request: OAuthRequest) -> Grant | None:
+        cached = getattr(request, "_connect_grant", None)
+        if cached is not None and cached._raw_code == code:
+            return cached
+        grants = Grant.objects.filter(code=code)
+        if request.client is not None:
+            grants = grants.filter(application=request.client)
+        grant = grants.first()
+        if grant is not None and request.client is not None:
+            grant._raw_code = code  # type: ignore[attr-defined]
+            request._connect_grant = grant
+        return grant
+
+    def validate_code(
+        self,
+        client_id: str,
+        code: str,
+        client: Client,
+        request: OAuthRequest,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        grant = self._grant(code, request)
+        if grant is None:
+            return False
+        if grant.used_at is not None:
+            # RFC 6749 §4.1.2: a code used twice is refused and what it issued is revoked.
+            revoke_tokens_of_grant(grant)
+            return False
+        if grant.is_expired():
+            return False
+        request.scopes = grant.scope.split()
+        request.user = grant.user
+        if grant.nonce:
+            request.nonce = grant.nonce
+        if grant.claims:
+            request.claims = json.loads(grant.claims)
+        return True
+
+    def invalidate_authorization_code(
+        self, client_id: str, code: str, request: OAuthRequest, *args: Any, **kwargs: Any
+    ) -> None:
+        # Keep the row, marked used, so a replay can be recognised (and punished).
+        grant = self._grant(code, request)
+        used = Grant.objects.filter(pk=grant.pk if grant else None, used_at__isnull=True).update(
+            used_at=timezone.now()
+        )
+        if not used:  # a concurrent request redeemed it first
+            raise errors.InvalidGrantError(request=request)
+
+    def confirm_redirect_uri(
+        self,
+        client_id: str,
+        code: str,
+        redirect_uri: str,
+        client: Client,
+        *args: Any,
+        **kwargs: Any,
+    ) -> bool:
+        request = kwargs.get("request") or (args[0] if args else None)
+        grant = self._grant(code, request) if request is not None else None
+        if grant is None:
+            grant = Grant.objects.filter(code=code, application=client).first()
+        # RFC 6749 §4.1.3: identical to the redirect_uri of the authorization request; §5.2 names
+        # a mismatch invalid_grant (oauthlib would say invalid_request).
+        if grant is None or grant.redirect_uri != redirect_uri:
+            raise errors.InvalidGrantError(
+                description="redirect_uri does not match the authorization request.",
+                request=request,
+            )
+        return True
+
+    def get_code_challenge(self, code: str, request: OAuthRequest) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.code_challenge or None) if grant else None
+
+    def get_code_challenge_method(self, code: str, request: OAuthRequest) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.code_challenge_method or None) if grant else None
+
+    def get_authorization_code_scopes(
+        self, client_id: str, code: str, redirect_uri: str, request: OAuthRequest
+    ) -> list[str]:
+        grant = self._grant(code, request)
+        return grant.scope.split() if grant else []
+
+    def get_authorization_code_nonce(
+        self, client_id: str, code: str, redirect_uri: str, request: OAuthRequest
+    ) -> str | None:
+        grant = self._grant(code, request)
+        return (grant.nonce or None) if grant else None
+
+    def _create_authorization_code(
+        self, request: OAuthRequest, code: dict[str, str], expires: Any = None
+    ) -> Grant:
+        grant = super()._create_authorization_code(request, code, expires)
+        session_id = getattr(request, "connect_session_id", None)
+        if session_id:
+            # Authorization is rare next to tokens; one more UPDATE keeps DOT's checks intact.
+            Grant.objects.filter(pk=grant.pk).update(session_id=session_id)
+        return grant
+
+    # --- Tokens: bound to the grant and SSO session they came from ------------------------
+
+    def _session_id(self, request: OAuthRequest) -> str | None:
+        grant = getattr(request, "_connect_grant", None)
+        if grant is not None:
+            return grant.session_id
+        previous = getattr(request, "refresh_token_instance", None)
+        return previous.session_id if previous is not None else None
+
+    def _create_access_token(
+        self,
+        expires: Any,
+        request: OAuthRequest,
+        token: dict[str, Any],
+        source_refresh_token: RefreshToken | None = None,
+    ) -> AccessToken:
+        access_token = AccessToken(
+            user=request.user,
+            scope=token["scope"],
+            expires=expires,
+            application=request.client,
+            source_refresh_token=source_refresh_token,
+            source_grant=getattr(request, "_connect_grant", None),
+            session_id=self._session_id(request),
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(access_token, token["access_token"])
+        access_token.save(force_insert=True)
+        return access_token
+
+    def _create_refresh_token(
+        self,
+        request: OAuthRequest,
+        refresh_token_code: str,
+        access_token: AccessToken,
+        previous_refresh_token: RefreshToken | None,
+    ) -> RefreshToken:
+        grant = getattr(request, "_connect_grant", None)
+        if previous_refresh_token is not None:
+            family = previous_refresh_token.token_family
+        elif grant is not None:
+            family = grant_token_family(grant)  # found again if the code is replayed
+        else:
+            family = uuid.uuid4()
+        refresh_token = RefreshToken(
+            user=request.user,
+            application=request.client,
+            access_token=access_token,
+            token_family=family,
+            session_id=self._session_id(request),
+            resource=getattr(request, "resource", []),
+        )
+        self._set_token_value(refresh_token, refresh_token_code)
+        refresh_token.save(force_insert=True)
+        return refresh_token
+
+    # --- Refresh: rotation with reuse detection and a grace window -----------------------
+
+    def validate_refresh_token(
+        self, refresh_token: str, client: Client, request: OAuthRequest, *args: Any, **kwargs: Any
+    ) -> bool:
+        """DOT's rules (rotation, reuse revokes the family, sliding expiry) in one query, plus
+        a grace window for concurrent refreshes."""
+        rt = (
+            RefreshToken.objects.select_related("user", "access_token")
+            .filter(token_checksum=checksum(refresh_token), application=client)
+            .order_by(F("revoked").desc(nulls_first=True))
+            .first()
+        )
+        if rt is None:
+            return False
+        if rt.revoked is not None:
+            # Superseded by rotation (an access token was minted from it), not revoked on
+            # purpose, which is final (RFC 7009 §2.1).
+            superseded = AccessToken.objects.filter(source_refresh_token=rt).exists()
+            grace = dt.timedelta(seconds=settings.REFRESH_TOKEN_GRACE_SECONDS)
+            if not (superseded and rt.revoked > timezone.now() - grace):
+                # RFC 9700 §4.14.2: a rotated token used again revokes its whole family.
+                RefreshToken.revoke_family(rt.token_family)
+                return False
+            # Two requests refreshed with the same token at once: the slower one gets a new
+            # pair in the same family instead of tripping reuse detection.
+            request.connect_grace = True
+        else:
+            # A live refresh token always has its access token; its age slides with it.
+            lifetime = refresh_token_expire_timedelta()
+            if rt.access_token is None:
+                return False
+            if lifetime and rt.access_token.expires + lifetime <= timezone.now():
+                return False
+        request.user = rt.user
+        request.refresh_token = refresh_token
+        request.refresh_token_instance = rt
+        return True
+
+    def _save_bearer_token(
+        self, token: dict[str, Any], request: OAuthRequest, *args: Any, **kwargs: Any
+    ) -> None:
+        if getattr(request, "connect_grace", False):
+            expires = timezone.now() + dt.timedelta(
+                seconds=token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+            )
+            access_token = self._create_access_token(expires, request, token)
+            self._create_refresh_token(
+                request, token["refresh_token"], access_token, request.refresh_token_instance
+            )
+            return
+        super()._save_bearer_token(token, request, *args, **kwargs)
+
+    # --- OpenID Connect -------------------------------------------------------------------
+
+    def validate_silent_login(self, request: OAuthRequest) -> bool:
+        # The authorize view only lets signed-in users this far; prompt=none without a session
+        # is answered there with login_required (OIDC Core §3.1.2.6).
+        return True
+
+    def validate_silent_authorization(self, request: OAuthRequest) -> bool:
+        # Consent for prompt=none is decided by the authorize view, which knows the user.
+        return True
+
+    def get_oidc_issuer_endpoint(self, request: OAuthRequest) -> str:
+        return settings.ISSUER
+
+    def finalize_id_token(
+        self,
+        id_token: dict[str, Any],
+        token: dict[str, Any],
+        token_handler: Any,
+        request: OAuthRequest,
+    ) -> str:
+        """Sign the ID token (OIDC Core §2): RS256 with the active key's kid; `aud` an array as
+        CONNECT sends it; auth_time, acr, amr and sid from the SSO session; user claims by scope.
+        """
+        now = int(time.time())
+        id_token.update(claims_for(request.user, preferred_for(request.user.pk), request.scopes))
+        id_token.update(
+            iss=settings.ISSUER,
+            aud=[request.client.client_id],
+            iat=now,
+            exp=now + oauth2_settings.ID_TOKEN_EXPIRE_SECONDS,
+        )
+        session_id = self._session_id(request)
+        session = SignInSession.objects.filter(pk=session_id).first() if session_id else None
+        if session is not None:
+            id_token.update(
+                auth_time=int(session.auth_time.timestamp()),
+                acr=session.acr,
+                amr=list(session.amr),
+                sid=session.pk,
+            )
+        elif request.user.last_login:
+            id_token["auth_time"] = int(request.user.last_login.timestamp())
+        if "nonce" not in id_token and request.nonce:
+            id_token["nonce"] = request.nonce
+        key_set = keys.key_set()
+        signed = jwt.JWT(
+            header={"alg": "RS256", "kid": key_set.active_kid, "typ": "JWT"}, claims=id_token
+        )
+        signed.make_signed_token(key_set.active)
+        return signed.serialize()
+
+
+_FAMILY_NAMESPACE = uuid.UUID("8f6c2a57-3c1e-4a0e-9d57-6f1e4c7b2a10")
+
+
+def grant_token_family(grant: Grant) -> uuid.UUID:
+    """The refresh-token family of an authorization code: derivable from the grant alone."""
+    return uuid.uuid5(_FAMILY_NAMESPACE, f"grant:{grant.pk}")
+
+
+def revoke_tokens_of_grant(grant: Grant) -> None:
+    """Revoke every token issued from an authorization code, refresh family included."""
+    RefreshToken.revoke_family(grant_token_family(grant))
+    AccessToken.objects.filter(source_grant=grant).delete()
+    Grant.objects.filter(pk=grant.pk).update(expires=F("created"))

@@ -1,0 +1,596 @@
+"""CONNECT's /oauth endpoints (spec §1.1) on django-oauth-toolkit."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import functools
+import json
+from typing import Any
+from urllib.parse import unquote_plus, urlencode
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from jwcrypto import jwk, jwt
+from jwcrypto.common import JWException
+from oauth2_provider import views as dot
+from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.settings import oauth2_settings
+from oauth2_provider.views import AuthorizationView
+from oauthlib.openid.connect.core import exceptions as oidc_errors
+
+from accounts.audit import Actor
+from accounts.hashers import secret_matches
+from accounts.ids import API_USERNAME_PREFIX
+from accounts.models import AccessToken, Client, Consent, RefreshToken, SignInSession
+from accounts.oidc import keys
+from accounts.oidc.claims import CLAIMS_SUPPORTED, claims_for
+from accounts.oidc.sso import FRESH_KEY, current_session, end_session, sign_out
+from accounts.oidc.tokens import (
+    access_token_lookup,
+    access_token_with_claims,
+    bearer_from_header,
+    checksum,
+)
+from accounts.services import api_credential_authenticate
+from accounts.services.sessions import consent_grant
+
+# --- Authorization endpoint -------------------------------------------------------------------
+
+
+class AuthorizeView(AuthorizationView):
+    """DOT's authorization endpoint, with CONNECT's SSO, prompt, max_age, acr and consent rules.
+
+    Unknown clients and unregistered redirect URIs get an error page, never a redirect
+    (RFC 6749 §4.1.2.1); other errors go back to the client with error, description and state.
+    """
+
+    template_name = "oidc/authorize.html"
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.user.is_authenticated and current_session(request) is None:
+            # Signed in to Django (the admin, say) but without a live SSO session: sign in again.
+            logout(request)
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            scopes, credentials = self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        client = Client.objects.get(client_id=credentials["client_id"])
+        prompt = set(request.GET.get("prompt", "").split())
+        session = current_session(request)
+        fresh = request.session.pop(FRESH_KEY, False)
+        assert session is not None  # dispatch() sent everyone else to sign in
+        reauth = not fresh and self._needs_authentication(session, client, prompt)
+        consented = client.skip_authorization or (
+            "consent" not in prompt and _consent_covers(session.user_id, client, scopes)
+        )
+        if "none" in prompt:
+            # OIDC Core §3.1.2.6: no UI at all, so answer with an error instead.
+            if reauth:
+                return self._error(oidc_errors.LoginRequired, credentials, client)
+            if not consented:
+                return self._error(oidc_errors.ConsentRequired, credentials, client)
+        elif reauth:
+            logout(request)
+            return self.handle_no_permission()
+        if consented:
+            try:
+                uri, _headers, _body, _status = self.create_authorization_response(
+                    request=request, scopes=" ".join(scopes), credentials=credentials, allow=True
+                )
+            except OAuthToolkitError as error:
+                return self.error_response(error, client)
+            return self.redirect(uri, client)
+        return self._consent_page(scopes, credentials, client)
+
+    def _needs_authentication(
+        self, session: SignInSession, client: Client, prompt: set[str]
+    ) -> bool:
+        if prompt & {"login", "select_account"} or not client.sso_enabled:
+            return True
+        max_age = self.request.GET.get("max_age", "")
+        if max_age.isdigit():
+            age = (timezone.now() - session.auth_time).total_seconds()
+            if age > int(max_age):
+                return True
+        wanted = [v for v in self.request.GET.get("acr_values", "").split() if v.isdigit()]
+        # acr_values lists acceptable levels (OIDC Core §3.1.2.1); CONNECT: "1" or "2".
+        return bool(wanted) and session.acr < min(wanted)
+
+    def _error(
+        self, error_class: type, credentials: dict[str, Any], client: Client
+    ) -> HttpResponse:
+        error = error_class(state=credentials.get("state"))
+        return self.error_response(
+            OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), client
+        )
+
+    def error_response(
+        self, error: OAuthToolkitError, application: Client | None = None, **kwargs: Any
+    ) -> HttpResponse:
+        # RFC 6749 §4.1.2.1: always say why, for the developer reading the redirect.
+        oauthlib_error = error.oauthlib_error
+        if not oauthlib_error.description:
+            oauthlib_error.description = ERROR_DESCRIPTIONS.get(
+                oauthlib_error.error, "The authorization request was refused."
+            )
+        return super().error_response(error, application, **kwargs)
+
+    def _consent_page(
+        self, scopes: list[str], credentials: dict[str, Any], client: Client
+    ) -> HttpResponse:
+        catalogue = settings.OAUTH2_PROVIDER["SCOPES"]
+        self.oauth2_data = {
+            **credentials,
+            "scopes": scopes,
+            "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
+        }
+        form = self.get_form(self.get_form_class())
+        context = {
+            "form": form,
+            "client": client,
+            "scopes": [(scope, catalogue.get(scope, scope)) for scope in scopes],
+        }
+        return self.render_to_response(self.get_context_data(**context))
+
+    def create_authorization_response(
+        self, request: HttpRequest, scopes: str, credentials: dict[str, Any], allow: bool
+    ) -> Any:
+        session = current_session(request)
+        if session is not None:
+            credentials["connect_session_id"] = session.pk
+            if allow and request.method == "POST":
+                client = Client.objects.get(client_id=credentials["client_id"])
+                consent_grant(user=session.user, client=client, scopes=scopes.split())
+        return super().create_authorization_response(request, scopes, credentials, allow)
+
+
+ERROR_DESCRIPTIONS = {
+    "invalid_scope": "The client asked for a scope it is not registered for.",
+    "access_denied": "The user did not allow the request.",
+    "login_required": "The user is not signed in (prompt=none).",
+    "consent_required": "The user has not allowed this client these scopes (prompt=none).",
+    "unsupported_response_type": "Only response_type=code is supported.",
+    "invalid_request": "The authorization request is malformed.",
+}
+
+
+def _consent_covers(user_id: str, client: Client, scopes: list[str]) -> bool:
+    consent = Consent.objects.filter(user_id=user_id, client=client).first()
+    return consent is not None and consent.covers(scopes)
+
+
+# --- Token endpoint ---------------------------------------------------------------------------
+
+
+class TokenView(dot.TokenView):
+    """DOT's token endpoint without its post-issue re-read of the token (it only feeds the
+    app_authorized signal, which nothing here listens to): one query fewer per token."""
+
+    @method_decorator(
+        sensitive_post_parameters(
+            "password", "client_secret", "code", "refresh_token", "code_verifier"
+        )
+    )
+    def authorization_flow_token_response(
+        self, request: HttpRequest, *args: Any, **kwargs: Any
+    ) -> HttpResponse:
+        _url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for name, value in headers.items():
+            response[name] = value
+        return response
+
+
+# --- Bearer-protected resources -------------------------------------------------------------
+
+
+def bearer_error(status: int, error: str, description: str, *, scope: str = "") -> JsonResponse:
+    """RFC 6750 §3: the WWW-Authenticate challenge, and the same error as JSON (spec §1.0)."""
+    params = f'realm="connect", error="{error}", error_description="{description}"'
+    if scope:
+        params += f', scope="{scope}"'
+    response = JsonResponse({"error": error, "error_description": description}, status=status)
+    response["WWW-Authenticate"] = f"Bearer {params}"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _token_from(request: HttpRequest) -> tuple[str | None, JsonResponse | None]:
+    """The bearer token of the header or POST form body, RFC 6750 §2.1-2.2; never the query
+    string (§2.3, forbidden by RFC 9700 §4.3.2)."""
+    if "access_token" in request.GET:
+        return None, bearer_error(
+            400, "invalid_request", "Send the access token in the Authorization header."
+        )
+    token = bearer_from_header(request)
+    form_body = request.content_type == "application/x-www-form-urlencoded"
+    if token is None and request.method == "POST" and form_body:
+        token = request.POST.get("access_token") or None
+    return token, None
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST", "PUT"])
+def userinfo(request: HttpRequest) -> HttpResponse:
+    """OIDC UserInfo (Core §5.3) in one statement; PhenixID-style callers may PUT and pass
+    ?tenant (ignored)."""
+    raw, error = _token_from(request)
+    if error is not None:
+        return error
+    status = settings.USERINFO_INVALID_TOKEN_STATUS
+    found = access_token_with_claims(raw) if raw else None
+    if found is None:
+        return bearer_error(status, "invalid_token", "The access token is invalid or expired.")
+    token, preferred = found
+    scopes = set(token.scope.split())
+    if token.user is None or "openid" not in scopes:
+        return bearer_error(
+            403, "insufficient_scope", "The token lacks the openid scope.", scope="openid"
+        )
+    return JsonResponse(claims_for(token.user, preferred, scopes))
+
+
+@csrf_exempt
+@never_cache
+@require_GET
+def tokeninfo(request: HttpRequest) -> HttpResponse:
+    """CONNECT's tokeninfo (spec §A3): clientid, scope, userid, ttl; ID and logout tokens are
+    verified and decoded for developers."""
+    for name in ("id_token", "logout_token"):
+        if name in request.GET:
+            claims = _verified_jwt_claims(request.GET[name], check_expiry=name == "logout_token")
+            if claims is None:
+                return JsonResponse(
+                    {"error": "invalid_token", "error_description": "Signature or issuer invalid."},
+                    status=400,
+                )
+            return JsonResponse(claims)
+    raw = request.GET.get("access_token") or bearer_from_header(request)
+    token = access_token_lookup(raw) if raw else None
+    if token is None:
+        return JsonResponse(
+            {
+                "error": "invalid_token",
+                "error_description": "The access token is invalid or expired.",
+            },
+            status=400,
+        )
+    ttl = int((token.expires - timezone.now()).total_seconds())
+    return JsonResponse(
+        {
+            "clientid": token.application.client_id if token.application else None,
+            "scope": token.scope,
+            "userid": token.user_id,
+            "ttl": max(ttl, 0),
+        }
+    )
+
+
+def _verified_jwt_claims(raw: str, *, check_expiry: bool) -> dict[str, Any] | None:
+    """Claims of a JWT we signed (any published key), or None."""
+    key_set = jwk.JWKSet.from_json(json.dumps(keys.key_set().jwks))
+    try:
+        token = jwt.JWT(
+            jwt=raw,
+            key=key_set,
+            check_claims=False if not check_expiry else None,
+            expected_type="JWS",
+        )
+        claims = json.loads(token.claims)
+    except (JWException, ValueError, KeyError, TypeError):
+        return None
+    if claims.get("iss") != settings.ISSUER:
+        return None
+    return claims
+
+
+# --- Introspection (RFC 7662) ---------------------------------------------------------------
+
+
+def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
+    scheme, _, value = request.META.get("HTTP_AUTHORIZATION", "").partition(" ")
+    if scheme.lower() != "basic":
+        return None
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    username, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    # RFC 6749 §2.3.1: client credentials are form-encoded before Basic encoding.
+    return unquote_plus(username), unquote_plus(password)
+
+
+def _introspection_caller(request: HttpRequest) -> bool:
+    """A confidential client (client_secret_basic or _post) or an API credential holding
+    tokens:introspect (RFC 7662 §2.1: the endpoint requires authorization)."""
+    credentials = _basic_credentials(request)
+    if credentials is None and request.POST.get("client_id"):
+        credentials = (request.POST["client_id"], request.POST.get("client_secret", ""))
+    if credentials is None:
+        return False
+    username, password = credentials
+    if username.startswith(API_USERNAME_PREFIX):  # never a client_id (client_create refuses it)
+        credential = api_credential_authenticate(username, password)
+        return credential is not None and credential.allows("tokens:introspect")
+    with connection.cursor() as cursor:
+        cursor.execute(_CONFIDENTIAL_CLIENT_SECRET, [username])
+        row = cursor.fetchone()
+    return row is not None and secret_matches(password, row[0])
+
+
+# Written once: the ORM would rebuild this on every introspection request.
+_CONFIDENTIAL_CLIENT_SECRET = (
+    f'SELECT "client_secret" FROM "{Client._meta.db_table}" '  # noqa: S608
+    'WHERE "client_id" = %s AND "client_type" = \'confidential\' AND "enabled"'
+)
+
+
+@csrf_exempt
+@never_cache
+@require_POST
+def introspect(request: HttpRequest) -> HttpResponse:
+    if not _introspection_caller(request):
+        response = JsonResponse(
+            {"error": "invalid_client", "error_description": "Client authentication failed."},
+            status=401,
+        )
+        response["WWW-Authenticate"] = 'Basic realm="connect"'
+        return response
+    raw = request.POST.get("token", "")
+    if not raw:
+        return JsonResponse(
+            {"error": "invalid_request", "error_description": "The token parameter is required."},
+            status=400,
+        )
+    hint = request.POST.get("token_type_hint", "")
+    # RFC 7662 §2.1: the hint only orders the search.
+    lookups = [_introspect_access, _introspect_refresh]
+    if hint == "refresh_token":
+        lookups.reverse()
+    for lookup in lookups:
+        body = lookup(raw)
+        if body is not None:
+            return JsonResponse(body)
+    return JsonResponse({"active": False})
+
+
+def _common(token: AccessToken | RefreshToken, exp: Any) -> dict[str, Any]:
+    client = token.application
+    return {
+        "active": True,
+        "client_id": client.client_id if client else None,
+        "sub": token.user_id,
+        "iss": settings.ISSUER,
+        "iat": int(token.created.timestamp()),
+        "exp": int(exp.timestamp()) if exp else None,
+        "aud": client.client_id if client else None,
+    }
+
+
+def _introspect_access(raw: str) -> dict[str, Any] | None:
+    token = access_token_lookup(raw)
+    if token is None:
+        return None
+    return {**_common(token, token.expires), "scope": token.scope, "token_type": "Bearer"}
+
+
+def _introspect_refresh(raw: str) -> dict[str, Any] | None:
+    token = (
+        RefreshToken.objects.select_related("application", "access_token")
+        .filter(token_checksum=checksum(raw), revoked__isnull=True)
+        .first()
+    )
+    if token is None:
+        return None
+    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
+    exp = token.created + dt.timedelta(seconds=lifetime) if lifetime else None
+    if exp is not None and exp <= timezone.now():
+        return None
+    scope = token.access_token.scope if token.access_token else ""
+    return {**_common(token, exp), "scope": scope, "token_type": "refresh_token"}
+
+
+# --- Logout -----------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def logout_endpoint(request: HttpRequest) -> HttpResponse:
+    """GET: RP-Initiated Logout 1.0. POST with a bearer token: CONNECT's native logout (§A7)."""
+    if request.method == "POST":
+        return _token_logout(request)
+    return _browser_logout(request, request.GET, confirmed=False)
+
+
+def _token_logout(request: HttpRequest) -> HttpResponse:
+    raw = bearer_from_header(request)
+    token = access_token_lookup(raw) if raw else None
+    if token is None:
+        return bearer_error(401, "invalid_token", "The access token is invalid or expired.")
+    session = (
+        SignInSession.objects.filter(pk=token.session_id, ended_at__isnull=True).first()
+        if token.session_id
+        else None
+    )
+    if session is not None:
+        end_session(session, actor=Actor.of_user(session.user))
+    else:
+        # Not from a browser session (nothing else to end): revoke this token's family.
+        RefreshToken.objects.filter(access_token=token, revoked__isnull=True).update(
+            revoked=timezone.now()
+        )
+        token.delete()
+    return HttpResponse(status=204)
+
+
+class _LogoutRequestInvalid(Exception):
+    pass
+
+
+def _logout_target(params: Any) -> tuple[str | None, Client | None]:
+    """Validate RP-initiated logout parameters; return the redirect (or None) and client."""
+    client_id = params.get("client_id", "")
+    hint = params.get("id_token_hint", "")
+    client = None
+    if hint:
+        claims = _verified_jwt_claims(hint, check_expiry=False)
+        if claims is None:
+            raise _LogoutRequestInvalid("The id_token_hint was not issued by this server.")
+        audiences = claims.get("aud")
+        audiences = audiences if isinstance(audiences, list) else [audiences]
+        if client_id and client_id not in audiences:
+            raise _LogoutRequestInvalid("client_id does not match the id_token_hint.")
+        client_id = client_id or (audiences[0] if audiences else "")
+    if client_id:
+        client = Client.objects.filter(client_id=client_id).first()
+        if client is None:
+            raise _LogoutRequestInvalid("Unknown client_id.")
+    target = params.get("post_logout_redirect_uri", "")
+    if not target:
+        return None, client
+    # RP-Initiated Logout 1.0 §3: only a URI registered for the client, matched exactly.
+    if client is None or target not in client.post_logout_redirect_uris.split():
+        raise _LogoutRequestInvalid("post_logout_redirect_uri is not registered for this client.")
+    state = params.get("state")
+    if state:
+        target += ("&" if "?" in target else "?") + urlencode({"state": state})
+    return target, client
+
+
+def _browser_logout(request: HttpRequest, params: Any, *, confirmed: bool) -> HttpResponse:
+    try:
+        target, client = _logout_target(params)
+    except _LogoutRequestInvalid as exc:
+        return render(
+            request,
+            "oidc/error.html",
+            {"error": "invalid_request", "description": str(exc)},
+            status=400,
+        )
+    session = current_session(request)
+    hint_ok = bool(params.get("id_token_hint"))
+    if session is not None and not (confirmed or hint_ok):
+        # Without proof the client asked (a valid id_token_hint), ask the user (§2, CSRF).
+        return render(
+            request,
+            "oidc/logout_confirm.html",
+            {"params": {k: params[k] for k in params}, "client": client},
+        )
+    sign_out(request)
+    if target:
+        return HttpResponseRedirect(target, status=303)
+    return render(request, "oidc/logged_out.html", {"client": client})
+
+
+@csrf_protect
+@never_cache
+@require_POST
+def logout_confirm(request: HttpRequest) -> HttpResponse:
+    if "cancel" in request.POST:
+        return HttpResponseRedirect("/")
+    return _browser_logout(request, request.POST, confirmed=True)
+
+
+# --- Keys and discovery ---------------------------------------------------------------------
+
+
+@require_GET
+def jwks(request: HttpRequest) -> HttpResponse:
+    key_set = keys.key_set()
+    body = _jwks_body(key_set.loaded_at, key_set.active_kid)
+    response = HttpResponse(body, content_type="application/json")
+    response["Cache-Control"] = "public, max-age=600"
+    return response
+
+
+@functools.lru_cache(maxsize=4)
+def _jwks_body(loaded_at: float, kid: str) -> bytes:
+    return json.dumps(keys.key_set().jwks).encode()
+
+
+@functools.lru_cache(maxsize=4)
+def discovery_document(base: str, issuer: str) -> bytes:
+    """OpenID Provider Metadata (Discovery 1.0 §3), built once per process; every URL absolute."""
+    scopes = list(settings.OAUTH2_PROVIDER["SCOPES"])
+    document = {
+        "issuer": issuer,
+        "authorization_endpoint": f"{base}/oauth/authorize",
+        "token_endpoint": f"{base}/oauth/token",
+        "userinfo_endpoint": f"{base}/oauth/userinfo",
+        "jwks_uri": f"{base}/oauth/public_keys.jwks",
+        "revocation_endpoint": f"{base}/oauth/revoke",
+        "introspection_endpoint": f"{base}/oauth/introspect",
+        "end_session_endpoint": f"{base}/oauth/logout",
+        "scopes_supported": scopes,
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "grant_types_supported": [g.value for g in Client.GrantType],
+        "subject_types_supported": ["public"],
+        "id_token_signing_alg_values_supported": ["RS256"],
+        "token_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "revocation_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+            "none",
+        ],
+        "introspection_endpoint_auth_methods_supported": [
+            "client_secret_basic",
+            "client_secret_post",
+        ],
+        "code_challenge_methods_supported": ["S256"],
+        "claims_supported": [
+            *CLAIMS_SUPPORTED,
+            "iss",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "nonce",
+            "acr",
+            "amr",
+            "sid",
+            "at_hash",
+        ],
+        "claims_parameter_supported": True,
+        "request_parameter_supported": False,
+        "request_uri_parameter_supported": False,
+        "acr_values_supported": ["1", "2"],
+        "prompt_values_supported": ["none", "login", "consent", "select_account", "no_seam"],
+        "ui_locales_supported": settings.UI_LOCALES_SUPPORTED,
+        "claim_types_supported": ["normal"],
+        "backchannel_logout_supported": True,
+        "backchannel_logout_session_supported": True,
+        "frontchannel_logout_supported": False,
+        "authorization_response_iss_parameter_supported": True,
+    }
+    return json.dumps(document).encode()
+
+
+@require_GET
+def discovery(request: HttpRequest) -> HttpResponse:
+    body = discovery_document(settings.SITE_URL, settings.ISSUER)
+    response = HttpResponse(body, content_type="application/json")
+    response["Cache-Control"] = "public, max-age=3600"
+    return response

@@ -1,0 +1,77 @@
+"""OpenAPI generation (drf-spectacular): security and error responses come from each view's
+access rules, so the schema cannot disagree with what the views enforce."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.openapi import AutoSchema
+
+from userdata.serializers import Problem
+
+# What every authenticated operation may answer with a problem document.
+PROBLEM_STATUSES = {
+    "400": "Invalid request (problem details, with `errors[]` for fields).",
+    "401": "No or invalid credentials; see WWW-Authenticate.",
+    "403": "Not allowed: scope, operation, or another user's data.",
+    "404": "No such user or resource.",
+    "406": "Not acceptable.",
+    "409": "Conflict: verified on another account, or a stale generation in the body.",
+    "412": "If-Match does not match the current generation.",
+    "415": "Unsupported request media type.",
+}
+
+
+class ApiAutoSchema(AutoSchema):
+    def _rule(self) -> Any:
+        return getattr(self.view, "access_rules", {}).get(self.method)
+
+    def get_auth(self) -> list[dict[str, list[str]]]:
+        rule = self._rule()
+        if rule is None or rule.public:
+            return []
+        auths = []
+        if rule.scope:
+            auths.append({"bearer": [rule.scope]})
+        if rule.operation:
+            auths.append({"basic": [rule.operation]})
+        return auths
+
+    def get_description(self) -> str:
+        # The handler's own docstring only: the views' class docstrings are for maintainers.
+        handler = getattr(self.view, self.method.lower(), None)
+        description = (getattr(handler, "__doc__", None) or "").strip()
+        rule = self._rule()
+        if rule is None or rule.public:
+            return description
+        kinds = []
+        if rule.scope:
+            extra = " (confidential clients only)" if rule.confidential_only else ""
+            kinds.append(f"Bearer token with scope `{rule.scope}`{extra}")
+        if rule.operation:
+            kinds.append(f"HTTP Basic API credential with operation `{rule.operation}`")
+        return f"{description}\n\nAuthorisation: {' or '.join(kinds)}.".strip()
+
+    def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
+        responses = super()._get_response_bodies(direction)
+        rule = self._rule()
+        if rule is None or rule.public:
+            return responses
+        for status, description in PROBLEM_STATUSES.items():
+            if status not in responses:
+                response = self._get_response_for_code(
+                    Problem, status, ["application/problem+json"], direction
+                )
+                response["description"] = description
+                responses[status] = response
+        return responses
+
+
+def only_id_api(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
+    """Preprocessing hook: the schema describes the /id/ API's resources only (not itself, its
+    documentation page or the problem+json 404 for unknown paths)."""
+    return [
+        (path, regex, method, callback)
+        for path, regex, method, callback in endpoints
+        if path.startswith("/id/") and getattr(callback.cls, "in_schema", True)
+    ]
