@@ -122,7 +122,7 @@ class ApiView(APIView):
         return user
 
     def subject_json(self) -> dict[str, Any]:
-        user = selectors.users_with_username().filter(pk=self.subject_id).first()
+        user = selectors.user_with_username(self.subject_id)
         if user is None:
             raise UserNotFound()
         return user_json(user, self.base)

@@ -28,28 +28,36 @@ class Preferred:
     phone: str | None
     phone_verified: bool
 
+    @classmethod
+    def from_row(cls, row: tuple[Any, ...]) -> Preferred:
+        email, email_verified, phone, phone_verified = row
+        return cls(email, bool(email_verified), phone, bool(phone_verified))
+
+
+def preferred_sql(user_ref: str) -> tuple[list[str], list[str]]:
+    """SELECT columns and LEFT JOINs that add the preferred email and phone of the user whose
+    id is the SQL expression *user_ref* (a column or %s): see Preferred.from_row."""
+    joins = [
+        # Identifiers from model metadata; user_ref is a column or a %s placeholder.
+        f'LEFT JOIN LATERAL (SELECT "{column}", "verified" FROM "{model._meta.db_table}" '  # noqa: S608
+        f'WHERE "user_id" = {user_ref} AND "preferred" LIMIT 1) {alias} ON TRUE'
+        for alias, model, column in (("pe", Email, "address"), ("pp", Phone, "number"))
+    ]
+    return ['pe."address"', 'pe."verified"', 'pp."number"', 'pp."verified"'], joins
+
 
 @functools.cache
-def _preferred_sql() -> str:
-    lateral = (
-        'LEFT JOIN LATERAL (SELECT "{column}", "verified" FROM "{table}" '
-        'WHERE "user_id" = %s AND "preferred" LIMIT 1) {alias} ON TRUE'
-    )
-    return (
-        # Identifiers from model metadata; the user id is a bound parameter.
-        'SELECT e."address", e."verified", p."number", p."verified" FROM (SELECT 1) one '  # noqa: S608
-        + lateral.format(column="address", table=Email._meta.db_table, alias="e")
-        + " "
-        + lateral.format(column="number", table=Phone._meta.db_table, alias="p")
-    )
+def _preferred_statement() -> str:
+    select, joins = preferred_sql("%s")
+    # Identifiers from model metadata; the user id is a bound parameter.
+    return f"SELECT {', '.join(select)} FROM (SELECT 1) one {' '.join(joins)}"  # noqa: S608
 
 
 def preferred_for(user_id: str) -> Preferred:
     """The user's preferred email and phone in one statement."""
     with connection.cursor() as cursor:
-        cursor.execute(_preferred_sql(), [user_id, user_id])
-        email, email_verified, phone, phone_verified = cursor.fetchone()
-    return Preferred(email, bool(email_verified), phone, bool(phone_verified))
+        cursor.execute(_preferred_statement(), [user_id, user_id])
+        return Preferred.from_row(cursor.fetchone())
 
 
 def claims_for(user: User, preferred: Preferred, scopes: set[str] | list[str]) -> dict[str, Any]:

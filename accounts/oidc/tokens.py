@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
-from accounts.models import AccessToken, Client, Email, Phone, User
-from accounts.oidc.claims import Preferred
+from accounts.models import AccessToken, Client, User
+from accounts.oidc.claims import Preferred, preferred_sql
+from accounts.rows import Columns
 
 
 def bearer_from_header(request: HttpRequest) -> str | None:
@@ -35,46 +35,18 @@ def checksum(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-@dataclass(frozen=True)
-class _Columns:
-    model: type[models.Model]
-    alias: str
-    fields: tuple[models.Field, ...]
-
-    @property
-    def sql(self) -> list[str]:
-        return [f'{self.alias}."{field.column}"' for field in self.fields]
-
-    def build(self, values: tuple[Any, ...]) -> models.Model | None:
-        if values[0] is None:  # no joined row
-            return None
-        converted = []
-        for field, value in zip(self.fields, values, strict=True):
-            for converter in field.get_db_converters(connection):
-                value = converter(value, field, connection)
-            converted.append(value)
-        return self.model.from_db("default", [f.attname for f in self.fields], converted)
-
-
-def _columns(model: type[models.Model], alias: str) -> _Columns:
-    return _Columns(model, alias, tuple(model._meta.concrete_fields))
-
-
 @functools.cache
-def _statement(with_claims: bool) -> tuple[str, tuple[_Columns, ...]]:
-    parts = (_columns(AccessToken, "t"), _columns(User, "u"), _columns(Client, "c"))
+def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
+    parts = (Columns.of(AccessToken, "t"), Columns.of(User, "u"), Columns.of(Client, "c"))
     select = [column for part in parts for column in part.sql]
     joins = [
         f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = t."user_id"',
         f'LEFT JOIN "{Client._meta.db_table}" c ON c."id" = t."application_id"',
     ]
     if with_claims:
-        select += ['e."address"', 'e."verified"', 'p."number"', 'p."verified"']
-        for alias, model, column in (("e", Email, "address"), ("p", Phone, "number")):
-            joins.append(
-                f'LEFT JOIN LATERAL (SELECT "{column}", "verified" FROM "{model._meta.db_table}" '  # noqa: S608
-                f'WHERE "user_id" = t."user_id" AND "preferred" LIMIT 1) {alias} ON TRUE'
-            )
+        extra_select, extra_joins = preferred_sql('t."user_id"')
+        select += extra_select
+        joins += extra_joins
     sql = (
         # Identifiers come from model metadata; the only value is a bound parameter.
         f'SELECT {", ".join(select)} FROM "{AccessToken._meta.db_table}" t {" ".join(joins)} '  # noqa: S608
@@ -125,5 +97,5 @@ def access_token_with_claims(raw: str) -> tuple[AccessToken, Preferred] | None:
     found = _fetch(raw, with_claims=True)
     if found is None or not _live(found[0]):
         return None
-    token, (email, email_verified, phone, phone_verified) = found
-    return token, Preferred(email, bool(email_verified), phone, bool(phone_verified))
+    token, preferred = found
+    return token, Preferred.from_row(preferred)

@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import transaction
 from django.utils import timezone
 
+from accounts import rows
 from accounts.audit import Actor, audit_record
 from accounts.errors import OperationRequired, UnknownOperation
 from accounts.hashers import secret_digest, secret_matches
@@ -66,7 +67,7 @@ def api_credential_revoke(*, credential: ApiCredential, actor: Actor) -> ApiCred
 def api_credential_authenticate(username: str, secret: str) -> ApiCredential | None:
     """Return the live credential for username and secret, or None. One indexed query; records
     the last use at most once a minute. The secret is compared in constant time."""
-    credential = ApiCredential.objects.filter(username=username).first()
+    credential = rows.get_by(ApiCredential, "username", username)
     if not secret_matches(secret, credential.secret_hash if credential else _DUMMY_DIGEST):
         return None
     if credential is None or credential.revoked_at is not None:

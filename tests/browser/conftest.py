@@ -1,0 +1,152 @@
+"""Real-browser tests: Playwright drives Debian's Chromium against pytest-django's live server.
+
+Never downloads a browser (`playwright install` is not used): Chromium must be at /usr/bin/chromium
+(`apt-get install chromium`). Without it every test here fails with that message; none is skipped.
+Nothing leaves the machine: the relying party's host (rp.example.com) is answered by Playwright
+routing, and every other non-local request is aborted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+
+from accounts.models import Client
+from tests.factories import ClientFactory
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+RP_ORIGIN = "https://rp.example.com"
+TIMEOUT_MS = 10_000
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """One headless Chromium per test module (Playwright gives it a fresh temporary profile)."""
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"Browser tests need Debian's Chromium at {CHROMIUM}, which is missing: "
+            "run `apt-get install chromium` (never `playwright install`).",
+            pytrace=False,
+        )
+    # Playwright's sync API keeps an asyncio loop running on this thread, which makes Django
+    # refuse ORM calls from the test ("async context"). Allow them for this module only, until
+    # Playwright has stopped (after the last test's database teardown).
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+@pytest.fixture
+def live(live_server, settings) -> str:
+    """The live server as this deployment's site and issuer (as tests/oidc/test_end_to_end)."""
+    base = live_server.url
+    settings.SITE_URL = base
+    settings.ISSUER = f"{base}/oauth"
+    settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": settings.ISSUER}
+    settings.ALLOWED_HOSTS = ["*"]
+    return base
+
+
+@dataclass
+class RelyingParty:
+    """Playwright's stand-in for https://rp.example.com: answers and records each request."""
+
+    visits: list[str] = field(default_factory=list)
+
+    def handle(self, route: Route) -> None:
+        self.visits.append(route.request.url)
+        route.fulfill(status=200, content_type="text/html", body="<h1>Relying party</h1>")
+
+    @property
+    def last_query(self) -> dict[str, str]:
+        assert self.visits, "the browser never reached the relying party"
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.visits[-1]).query).items()}
+
+
+@pytest.fixture
+def rp_site() -> RelyingParty:
+    return RelyingParty()
+
+
+@pytest.fixture
+def context(chromium: Browser, live: str, rp_site: RelyingParty) -> Iterator[BrowserContext]:
+    """A fresh browser profile (cookies, storage) per test."""
+    context = chromium.new_context(base_url=live, locale="en-GB")
+    context.set_default_timeout(TIMEOUT_MS)
+    live_host = urlsplit(live).hostname
+
+    def offline(route: Route) -> None:
+        host = urlsplit(route.request.url).hostname
+        if host in {live_host, "localhost", "127.0.0.1"}:
+            route.fallback()
+        else:
+            route.abort()
+
+    context.route("**/*", offline)
+    context.route(f"{RP_ORIGIN}/**", rp_site.handle)  # later routes are tried first
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(context: BrowserContext) -> Page:
+    return context.new_page()
+
+
+PASSWORD = "correct horse battery"  # the UserFactory default
+REDIRECT = f"{RP_ORIGIN}/callback"
+GOODBYE = f"{RP_ORIGIN}/bye"
+
+
+@pytest.fixture
+def rp(transactional_db: None) -> Client:
+    """A confidential web client whose user-facing name is shown on the consent page."""
+    return ClientFactory(
+        name="Nordic News",
+        description="Your daily news, read anywhere.",
+        redirect_uris=[REDIRECT],
+        post_logout_redirect_uris=[GOODBYE],
+        allowed_scopes=["openid", "profile", "email", "phone", "id.user.read"],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+
+
+def authorize_path(
+    client: Client, *, state: str, scope: str = "openid profile email phone", **extra: str
+) -> str:
+    """The /oauth/authorize link a relying party would send the browser to."""
+    query = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": scope,
+        "state": state,
+        **extra,
+    }
+    return "/oauth/authorize?" + urlencode(query)
