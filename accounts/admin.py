@@ -22,6 +22,7 @@ from accounts.audit import Actor
 from accounts.errors import PhoneInvalid
 from accounts.forms import (
     AccountLinkInlineForm,
+    AdminSignInForm,
     ApiCredentialForm,
     ClientForm,
     EmailInlineForm,
@@ -32,6 +33,8 @@ from accounts.forms import (
 from accounts.models import AccountLink, ApiCredential, AuditEvent, Client, Email, Phone, User
 from accounts.validators import normalize_phone
 from connect_id.errors import DomainError
+
+admin.site.login_form = AdminSignInForm
 
 
 def _actor(request: HttpRequest) -> Actor:

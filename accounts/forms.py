@@ -6,6 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
+from django.contrib.admin.forms import AdminAuthenticationForm
 
 from accounts.errors import EmailInvalid, PhoneInvalid
 from accounts.models import AccountLink, ApiCredential, Client, Email, Phone
@@ -14,6 +15,23 @@ from accounts.validators import normalize_email, normalize_phone
 
 def _lines(value: str) -> list[str]:
     return [line.strip() for line in value.split() if line.strip()]
+
+
+class AdminSignInForm(AdminAuthenticationForm):
+    """The admin's sign-in: by verified email or phone (the model's USERNAME_FIELD is the opaque
+    id, whose 19-character limit Django would put on this field)."""
+
+    username = forms.CharField(
+        label="Email or phone number",
+        max_length=254,
+        widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["username"].max_length = 254
+        self.fields["username"].widget.attrs["maxlength"] = 254
+        self.fields["username"].label = "Email or phone number"
 
 
 class UserCreateForm(forms.Form):

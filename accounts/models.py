@@ -24,9 +24,7 @@ from accounts.ids import new_api_username, new_resource_id, new_session_id, new_
 
 
 def code_digest(code: str) -> str:
-    """What the grant table stores for an authorization code (idempotent)."""
-    if code.startswith("sha256:"):
-        return code
+    """What the grant table stores for an authorization code."""
     return "sha256:" + hashlib.sha256(code.encode()).hexdigest()
 
 
@@ -318,7 +316,8 @@ class Grant(AbstractGrant):
         swappable = "OAUTH2_PROVIDER_GRANT_MODEL"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.code = code_digest(self.code)
+        if self._state.adding:  # the raw code, from oauthlib; later saves keep the digest
+            self.code = code_digest(self.code)
         super().save(*args, **kwargs)
 
 

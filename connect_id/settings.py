@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "connect_id.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -132,6 +133,7 @@ OAUTH2_PROVIDER_GRANT_MODEL = "accounts.Grant"
 EXTRA_SCOPES = env.dict("EXTRA_SCOPES", default={})
 OAUTH2_PROVIDER = {
     "OAUTH2_VALIDATOR_CLASS": "accounts.oidc.validator.ConnectOAuth2Validator",
+    "OIDC_SERVER_CLASS": "accounts.oidc.server.ConnectServer",
     "OIDC_ENABLED": True,
     "OIDC_ISS_ENDPOINT": ISSUER,
     "SCOPES": scope_catalogue(EXTRA_SCOPES),

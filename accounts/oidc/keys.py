@@ -18,11 +18,17 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from jwcrypto import jwk
+from oauth2_provider.settings import oauth2_settings
 
 from accounts.models import SigningKey
 
-# How long a retired key stays in the JWKS: every token it signed has expired by then.
-PUBLISH_AFTER_RETIREMENT = dt.timedelta(hours=2)
+
+def _publish_after_retirement() -> dt.timedelta:
+    """How long a retired key stays in the JWKS: every ID token it signed has expired by then
+    (an hour's margin for clock skew and id_token_hint at logout)."""
+    return dt.timedelta(seconds=oauth2_settings.ID_TOKEN_EXPIRE_SECONDS, hours=1)
+
+
 _ADVISORY_LOCK = 0x434F4E4E  # "CONN": serialises key creation across processes
 
 
@@ -78,7 +84,7 @@ def rotate() -> SigningKey:
 
 def prune() -> int:
     """Delete retired keys that are no longer published; return how many."""
-    cutoff = timezone.now() - PUBLISH_AFTER_RETIREMENT
+    cutoff = timezone.now() - _publish_after_retirement()
     deleted, _ = SigningKey.objects.filter(retired_at__lt=cutoff).delete()
     return deleted
 
@@ -92,7 +98,7 @@ def _ensure_active() -> None:
 
 
 def _load_from_database() -> KeySet:
-    cutoff = timezone.now() - PUBLISH_AFTER_RETIREMENT
+    cutoff = timezone.now() - _publish_after_retirement()
     rows = list(SigningKey.objects.exclude(retired_at__lt=cutoff).order_by("-created_at"))
     active = next((row for row in rows if row.retired_at is None), None)
     if active is None:

@@ -1,7 +1,6 @@
 """URLs of the OpenID Provider: CONNECT's /oauth paths and the sign-in pages under /gui."""
 
 from django.urls import path
-from oauth2_provider import views as dot
 
 from accounts.oidc import signin, views
 
@@ -11,7 +10,7 @@ oauth_patterns = [
     path("userinfo", views.userinfo, name="userinfo"),
     path("tokeninfo", views.tokeninfo, name="tokeninfo"),
     path("introspect", views.introspect, name="introspect"),
-    path("revoke", dot.RevokeTokenView.as_view(), name="revoke"),
+    path("revoke", views.RevokeTokenView.as_view(), name="revoke"),
     path("logout", views.logout_endpoint, name="logout"),
     path("public_keys.jwks", views.jwks, name="jwks"),
     path(".well-known/openid-configuration", views.discovery, name="discovery"),

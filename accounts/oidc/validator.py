@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 import uuid
 from typing import Any
@@ -68,7 +69,9 @@ class ConnectOAuth2Validator(OAuth2Validator):
         **kwargs: Any,
     ) -> bool:
         # Only the authorization code flow (RFC 9700 §2.1.2: no implicit, no hybrid).
-        return response_type == "code" and Client.GrantType.AUTHORIZATION_CODE in client.grant_types
+        if response_type != "code":
+            raise errors.UnsupportedResponseTypeError(request=request)
+        return Client.GrantType.AUTHORIZATION_CODE in client.grant_types
 
     def validate_scopes(
         self,
@@ -95,6 +98,9 @@ class ConnectOAuth2Validator(OAuth2Validator):
         return scopes
 
     def is_pkce_required(self, client_id: str, request: OAuthRequest) -> bool:
+        # oauthlib asks this of every authorization request before it checks PKCE, so it is
+        # also where the parameters oauthlib stores unchecked are held to their syntax.
+        _check_authorization_parameters(request)
         # RFC 7636 / RFC 9700 §2.1.1: required for public clients; a confidential client that
         # sends a code_challenge is held to it by oauthlib all the same.
         client = request.client or Client.objects.filter(client_id=client_id).first()
@@ -126,6 +132,10 @@ class ConnectOAuth2Validator(OAuth2Validator):
     ) -> bool:
         grant = self._grant(code, request)
         if grant is None:
+            return False
+        if not grant.code_challenge and getattr(request, "code_verifier", None):
+            # RFC 9700 §4.8.2: a code_verifier for a code issued without a challenge is a PKCE
+            # downgrade attempt.
             return False
         if grant.used_at is not None:
             # RFC 6749 §4.1.2: a code used twice is refused and what it issued is revoked.
@@ -379,3 +389,22 @@ def revoke_tokens_of_grant(grant: Grant) -> None:
     RefreshToken.revoke_family(grant_token_family(grant))
     AccessToken.objects.filter(source_grant=grant).delete()
     Grant.objects.filter(pk=grant.pk).update(expires=F("created"))
+
+
+# RFC 7636 §4.2: 43-128 characters of the unreserved set.
+_CODE_CHALLENGE = re.compile(r"[A-Za-z0-9._~-]{43,128}")
+_MAX_NONCE = 255  # what the grant stores
+
+
+def _check_authorization_parameters(request: OAuthRequest) -> None:
+    challenge = getattr(request, "code_challenge", None)
+    if challenge is not None and not _CODE_CHALLENGE.fullmatch(challenge):
+        raise errors.InvalidRequestError(
+            description="code_challenge must be 43-128 characters of [A-Za-z0-9._~-] (RFC 7636).",
+            request=request,
+        )
+    nonce = getattr(request, "nonce", None)
+    if nonce is not None and len(nonce) > _MAX_NONCE:
+        raise errors.InvalidRequestError(
+            description=f"nonce must be at most {_MAX_NONCE} characters.", request=request
+        )

@@ -12,6 +12,7 @@ from urllib.parse import unquote_plus, urlencode
 
 from django.conf import settings
 from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -24,9 +25,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from jwcrypto import jwk, jwt
 from jwcrypto.common import JWException
 from oauth2_provider import views as dot
-from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
+from oauthlib.common import add_params_to_uri
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from accounts.audit import Actor
@@ -35,6 +37,7 @@ from accounts.ids import API_USERNAME_PREFIX
 from accounts.models import AccessToken, Client, Consent, RefreshToken, SignInSession
 from accounts.oidc import keys
 from accounts.oidc.claims import CLAIMS_SUPPORTED, claims_for
+from accounts.oidc.server import ConnectServer
 from accounts.oidc.sso import FRESH_KEY, current_session, end_session, sign_out
 from accounts.oidc.tokens import (
     access_token_lookup,
@@ -106,7 +109,7 @@ class AuthorizeView(AuthorizationView):
             age = (timezone.now() - session.auth_time).total_seconds()
             if age > int(max_age):
                 return True
-        wanted = [v for v in self.request.GET.get("acr_values", "").split() if v.isdigit()]
+        wanted = [v for v in self.request.GET.get("acr_values", "").split() if v in ACR_VALUES]
         # acr_values lists acceptable levels (OIDC Core §3.1.2.1); CONNECT: "1" or "2".
         return bool(wanted) and session.acr < min(wanted)
 
@@ -118,16 +121,49 @@ class AuthorizeView(AuthorizationView):
             OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), client
         )
 
+    def handle_no_permission(self) -> HttpResponse:
+        """Not signed in: check the request first (an unknown client or redirect URI gets its
+        error page now, not after signing in), then prompt=none is login_required (OIDC Core
+        §3.1.2.6), and everyone else signs in and comes back."""
+        try:
+            _scopes, credentials = self.validate_authorization_request(self.request)
+        except OAuthToolkitError as error:
+            return self.error_response(error)
+        if "none" in self.request.GET.get("prompt", "").split():
+            client = Client.objects.get(client_id=credentials["client_id"])
+            return self._error(oidc_errors.LoginRequired, credentials, client)
+        return redirect_to_login(self.request.get_full_path(), settings.LOGIN_URL)
+
     def error_response(
         self, error: OAuthToolkitError, application: Client | None = None, **kwargs: Any
     ) -> HttpResponse:
-        # RFC 6749 §4.1.2.1: always say why, for the developer reading the redirect.
+        """Every authorization error: an error page when the client or redirect URI cannot be
+        trusted (RFC 6749 §4.1.2.1), otherwise a redirect with error, error_description, state
+        and iss (RFC 9207 §2)."""
         oauthlib_error = error.oauthlib_error
         if not oauthlib_error.description:
             oauthlib_error.description = ERROR_DESCRIPTIONS.get(
                 oauthlib_error.error, "The authorization request was refused."
             )
-        return super().error_response(error, application, **kwargs)
+        params = self.request.GET if self.request.method == "GET" else self.request.POST
+        if application is None:
+            application = Client.objects.filter(client_id=params.get("client_id", "")).first()
+        redirect_uri = oauthlib_error.redirect_uri
+        if not redirect_uri and application is not None and not isinstance(error, FatalClientError):
+            # oauthlib leaves some late errors (a malformed claims parameter) without the
+            # redirect URI it had already checked; use it only if it is registered.
+            candidate = params.get("redirect_uri", "")
+            redirect_uri = candidate if application.redirect_uri_allowed(candidate) else ""
+        if isinstance(error, FatalClientError) or not redirect_uri or application is None:
+            return self.render_to_response(
+                {"error": oauthlib_error}, status=oauthlib_error.status_code
+            )
+        if not oauthlib_error.state and params.get("state"):
+            oauthlib_error.state = params["state"]
+        location = add_params_to_uri(
+            redirect_uri, [*oauthlib_error.twotuples, ("iss", settings.ISSUER)]
+        )
+        return self.redirect(location, application)
 
     def _consent_page(
         self, scopes: list[str], credentials: dict[str, Any], client: Client
@@ -158,6 +194,7 @@ class AuthorizeView(AuthorizationView):
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
+ACR_VALUES = ("1", "2")  # CONNECT's levels of assurance (spec §2.3); others are ignored
 ERROR_DESCRIPTIONS = {
     "invalid_scope": "The client asked for a scope it is not registered for.",
     "access_denied": "The user did not allow the request.",
@@ -176,9 +213,46 @@ def _consent_covers(user_id: str, client: Client, scopes: list[str]) -> bool:
 # --- Token endpoint ---------------------------------------------------------------------------
 
 
+def client_auth_problem(request: HttpRequest) -> HttpResponse | None:
+    """RFC 6749 §2.3: a client uses one authentication method per request."""
+    basic = request.META.get("HTTP_AUTHORIZATION", "").lower().startswith("basic ")
+    if basic and "client_secret" in request.POST:
+        return JsonResponse(
+            {
+                "error": "invalid_request",
+                "error_description": "Use one client authentication method, not two.",
+            },
+            status=400,
+        )
+    return None
+
+
+def with_basic_challenge(response: HttpResponse) -> HttpResponse:
+    """RFC 6749 §5.2: a 401 for client authentication challenges the scheme clients use
+    (oauthlib answers with Bearer)."""
+    if response.status_code == 401:
+        response["WWW-Authenticate"] = 'Basic realm="connect"'
+    return response
+
+
 class TokenView(dot.TokenView):
-    """DOT's token endpoint without its post-issue re-read of the token (it only feeds the
-    app_authorized signal, which nothing here listens to): one query fewer per token."""
+    """DOT's token endpoint: without its post-issue re-read of the token (it only feeds the
+    app_authorized signal, which nothing here listens to), with RFC 6749's client
+    authentication rules, and without the device grant (not offered)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        problem = client_auth_problem(request)
+        if problem is not None:
+            return problem
+        if request.POST.get("grant_type") not in ConnectServer.GRANTS:
+            return JsonResponse(
+                {
+                    "error": "unsupported_grant_type",
+                    "error_description": "Grants: " + ", ".join(ConnectServer.GRANTS) + ".",
+                },
+                status=400,
+            )
+        return with_basic_challenge(super().post(request, *args, **kwargs))
 
     @method_decorator(
         sensitive_post_parameters(
@@ -193,6 +267,16 @@ class TokenView(dot.TokenView):
         for name, value in headers.items():
             response[name] = value
         return response
+
+
+class RevokeTokenView(dot.RevokeTokenView):
+    """RFC 7009 revocation, with the same client authentication rules as the token endpoint."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        problem = client_auth_problem(request)
+        if problem is not None:
+            return problem
+        return with_basic_challenge(super().post(request, *args, **kwargs))
 
 
 # --- Bearer-protected resources -------------------------------------------------------------
@@ -317,27 +401,34 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
     return unquote_plus(username), unquote_plus(password)
 
 
-def _introspection_caller(request: HttpRequest) -> bool:
-    """A confidential client (client_secret_basic or _post) or an API credential holding
-    tokens:introspect (RFC 7662 §2.1: the endpoint requires authorization)."""
+ANY_CLIENT = 0  # an introspection caller that may see every client's tokens
+
+
+def _introspection_caller(request: HttpRequest) -> int | None:
+    """Who may introspect (RFC 7662 §2.1 requires authorization): a confidential client, which
+    sees only its own tokens (its primary key is returned), or an API credential holding
+    tokens:introspect, which sees all (ANY_CLIENT). None: not authenticated."""
     credentials = _basic_credentials(request)
     if credentials is None and request.POST.get("client_id"):
         credentials = (request.POST["client_id"], request.POST.get("client_secret", ""))
-    if credentials is None:
-        return False
+    if credentials is None or "\x00" in credentials[0]:
+        return None
     username, password = credentials
     if username.startswith(API_USERNAME_PREFIX):  # never a client_id (client_create refuses it)
         credential = api_credential_authenticate(username, password)
-        return credential is not None and credential.allows("tokens:introspect")
+        allowed = credential is not None and credential.allows("tokens:introspect")
+        return ANY_CLIENT if allowed else None
     with connection.cursor() as cursor:
         cursor.execute(_CONFIDENTIAL_CLIENT_SECRET, [username])
         row = cursor.fetchone()
-    return row is not None and secret_matches(password, row[0])
+    if row is None or not secret_matches(password, row[1]):
+        return None
+    return row[0]
 
 
 # Written once: the ORM would rebuild this on every introspection request.
 _CONFIDENTIAL_CLIENT_SECRET = (
-    f'SELECT "client_secret" FROM "{Client._meta.db_table}" '  # noqa: S608
+    f'SELECT "id", "client_secret" FROM "{Client._meta.db_table}" '  # noqa: S608
     'WHERE "client_id" = %s AND "client_type" = \'confidential\' AND "enabled"'
 )
 
@@ -346,7 +437,8 @@ _CONFIDENTIAL_CLIENT_SECRET = (
 @never_cache
 @require_POST
 def introspect(request: HttpRequest) -> HttpResponse:
-    if not _introspection_caller(request):
+    caller = _introspection_caller(request)
+    if caller is None:
         response = JsonResponse(
             {"error": "invalid_client", "error_description": "Client authentication failed."},
             status=401,
@@ -365,46 +457,56 @@ def introspect(request: HttpRequest) -> HttpResponse:
     if hint == "refresh_token":
         lookups.reverse()
     for lookup in lookups:
-        body = lookup(raw)
-        if body is not None:
-            return JsonResponse(body)
+        token = lookup(raw)
+        if token is not None:
+            # RFC 7662 §4: a client learns nothing about other clients' tokens.
+            if caller != ANY_CLIENT and token.application_id != caller:
+                break
+            return JsonResponse(_introspection(token))
     return JsonResponse({"active": False})
 
 
-def _common(token: AccessToken | RefreshToken, exp: Any) -> dict[str, Any]:
-    client = token.application
-    return {
-        "active": True,
-        "client_id": client.client_id if client else None,
-        "sub": token.user_id,
-        "iss": settings.ISSUER,
-        "iat": int(token.created.timestamp()),
-        "exp": int(exp.timestamp()) if exp else None,
-        "aud": client.client_id if client else None,
-    }
+def _introspect_access(raw: str) -> AccessToken | None:
+    return access_token_lookup(raw)
 
 
-def _introspect_access(raw: str) -> dict[str, Any] | None:
-    token = access_token_lookup(raw)
-    if token is None:
-        return None
-    return {**_common(token, token.expires), "scope": token.scope, "token_type": "Bearer"}
-
-
-def _introspect_refresh(raw: str) -> dict[str, Any] | None:
+def _introspect_refresh(raw: str) -> RefreshToken | None:
     token = (
         RefreshToken.objects.select_related("application", "access_token")
         .filter(token_checksum=checksum(raw), revoked__isnull=True)
         .first()
     )
-    if token is None:
+    if token is None or _refresh_expiry(token) <= timezone.now():
         return None
-    lifetime = oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS
-    exp = token.created + dt.timedelta(seconds=lifetime) if lifetime else None
-    if exp is not None and exp <= timezone.now():
-        return None
-    scope = token.access_token.scope if token.access_token else ""
-    return {**_common(token, exp), "scope": scope, "token_type": "refresh_token"}
+    return token
+
+
+def _refresh_expiry(token: RefreshToken) -> Any:
+    # The lifetime slides with the access token, as DOT enforces at refresh time.
+    anchor = token.access_token.expires if token.access_token else token.created
+    return anchor + dt.timedelta(seconds=oauth2_settings.REFRESH_TOKEN_EXPIRE_SECONDS)
+
+
+def _introspection(token: AccessToken | RefreshToken) -> dict[str, Any]:
+    """RFC 7662 §2.2 members of an active token."""
+    client = token.application
+    if isinstance(token, AccessToken):
+        exp, scope, kind = token.expires, token.scope, "Bearer"
+    else:
+        exp = _refresh_expiry(token)
+        scope = token.access_token.scope if token.access_token else ""
+        kind = "refresh_token"
+    return {
+        "active": True,
+        "scope": scope,
+        "client_id": client.client_id if client else None,
+        "token_type": kind,
+        "sub": token.user_id,
+        "iss": settings.ISSUER,
+        "iat": int(token.created.timestamp()),
+        "exp": int(exp.timestamp()),
+        "aud": client.client_id if client else None,
+    }
 
 
 # --- Logout -----------------------------------------------------------------------------------
@@ -445,11 +547,14 @@ class _LogoutRequestInvalid(Exception):
     pass
 
 
-def _logout_target(params: Any) -> tuple[str | None, Client | None]:
-    """Validate RP-initiated logout parameters; return the redirect (or None) and client."""
+def _logout_target(params: Any) -> tuple[str | None, Client | None, dict[str, Any]]:
+    """Validate RP-initiated logout parameters; return the redirect (or None), the client and
+    the id_token_hint's claims (empty without one)."""
     client_id = params.get("client_id", "")
     hint = params.get("id_token_hint", "")
-    client = None
+    client, claims = None, {}
+    if "\x00" in client_id:
+        raise _LogoutRequestInvalid("Unknown client_id.")
     if hint:
         claims = _verified_jwt_claims(hint, check_expiry=False)
         if claims is None:
@@ -465,19 +570,19 @@ def _logout_target(params: Any) -> tuple[str | None, Client | None]:
             raise _LogoutRequestInvalid("Unknown client_id.")
     target = params.get("post_logout_redirect_uri", "")
     if not target:
-        return None, client
+        return None, client, claims
     # RP-Initiated Logout 1.0 §3: only a URI registered for the client, matched exactly.
     if client is None or target not in client.post_logout_redirect_uris.split():
         raise _LogoutRequestInvalid("post_logout_redirect_uri is not registered for this client.")
     state = params.get("state")
     if state:
         target += ("&" if "?" in target else "?") + urlencode({"state": state})
-    return target, client
+    return target, client, claims
 
 
 def _browser_logout(request: HttpRequest, params: Any, *, confirmed: bool) -> HttpResponse:
     try:
-        target, client = _logout_target(params)
+        target, client, hint = _logout_target(params)
     except _LogoutRequestInvalid as exc:
         return render(
             request,
@@ -486,9 +591,14 @@ def _browser_logout(request: HttpRequest, params: Any, *, confirmed: bool) -> Ht
             status=400,
         )
     session = current_session(request)
-    hint_ok = bool(params.get("id_token_hint"))
+    # RP-Initiated Logout 1.0 §2, §4: skip the question only when the hint was issued to this
+    # user in this session; anyone else's ID token proves nothing about this browser.
+    hint_ok = (
+        session is not None
+        and hint.get("sub") == session.user_id
+        and hint.get("sid", session.pk) == session.pk
+    )
     if session is not None and not (confirmed or hint_ok):
-        # Without proof the client asked (a valid id_token_hint), ask the user (§2, CSRF).
         return render(
             request,
             "oidc/logout_confirm.html",

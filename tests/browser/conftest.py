@@ -8,6 +8,7 @@ routing, and every other non-local request is aborted.
 
 from __future__ import annotations
 
+import html
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -30,13 +31,17 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-RP_ORIGIN = "https://rp.example.com"
 TIMEOUT_MS = 10_000
+RP_ORIGIN = "https://rp.example.com"  # the relying party, played by Playwright routing
+REDIRECT = f"{RP_ORIGIN}/callback"
+GOODBYE = f"{RP_ORIGIN}/bye"
+PASSWORD = "correct horse battery"  # the UserFactory default
 
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    """One headless Chromium per test module (Playwright gives it a fresh temporary profile)."""
+    """One headless Chromium per test module; `launch` gives it a fresh temporary user-data dir
+    (deleted on close), and each test gets its own context (cookies, storage)."""
     if not CHROMIUM.exists():
         pytest.fail(
             f"Browser tests need Debian's Chromium at {CHROMIUM}, which is missing: "
@@ -75,17 +80,34 @@ def live(live_server, settings) -> str:
 
 @dataclass
 class RelyingParty:
-    """Playwright's stand-in for https://rp.example.com: answers and records each request."""
+    """Playwright's stand-in for https://rp.example.com: records every visit but its home page.
 
+    Its home page links to wherever the test sends the browser next, so that CONNECT ID is
+    reached by following a link, as from a real relying party. (A `page.goto` whose response
+    redirects to rp.example.com would bypass the routing, and fail on DNS: Chromium does not
+    hand redirects of browser-initiated navigations to Playwright's routes.)
+    """
+
+    link: str = ""
     visits: list[str] = field(default_factory=list)
 
     def handle(self, route: Route) -> None:
-        self.visits.append(route.request.url)
-        route.fulfill(status=200, content_type="text/html", body="<h1>Relying party</h1>")
+        if urlsplit(route.request.url).path == "/":
+            body = f'<a id="go" href="{html.escape(self.link)}">Sign in with CONNECT ID</a>'
+        else:
+            self.visits.append(route.request.url)
+            body = "<h1>Relying party</h1>"
+        route.fulfill(status=200, content_type="text/html", body=body)
+
+    def send(self, page: Page, url: str) -> None:
+        """Send the browser from the relying party to *url* (absolute) by a link."""
+        self.link = url
+        page.goto(f"{RP_ORIGIN}/")
+        page.click("#go")
 
     @property
     def last_query(self) -> dict[str, str]:
-        assert self.visits, "the browser never reached the relying party"
+        assert self.visits, "the browser never came back to the relying party"
         return {k: v[0] for k, v in parse_qs(urlsplit(self.visits[-1]).query).items()}
 
 
@@ -119,11 +141,6 @@ def page(context: BrowserContext) -> Page:
     return context.new_page()
 
 
-PASSWORD = "correct horse battery"  # the UserFactory default
-REDIRECT = f"{RP_ORIGIN}/callback"
-GOODBYE = f"{RP_ORIGIN}/bye"
-
-
 @pytest.fixture
 def rp(transactional_db: None) -> Client:
     """A confidential web client whose user-facing name is shown on the consent page."""
@@ -137,10 +154,15 @@ def rp(transactional_db: None) -> Client:
     )
 
 
-def authorize_path(
-    client: Client, *, state: str, scope: str = "openid profile email phone", **extra: str
+def authorize_url(
+    live: str,
+    client: Client,
+    *,
+    state: str,
+    scope: str = "openid profile email phone",
+    **extra: str,
 ) -> str:
-    """The /oauth/authorize link a relying party would send the browser to."""
+    """The /oauth/authorize link a relying party sends the browser to."""
     query = {
         "response_type": "code",
         "client_id": client.client_id,
@@ -149,4 +171,4 @@ def authorize_path(
         "state": state,
         **extra,
     }
-    return "/oauth/authorize?" + urlencode(query)
+    return f"{live}/oauth/authorize?{urlencode(query)}"

@@ -66,7 +66,7 @@ def browser_consents(browser: requests.Session, authorization_url: str, identifi
     consent = browser.get(
         urljoin(authorization_url, response.headers["Location"]), allow_redirects=False
     )
-    assert consent.status_code == 200 and "would like to" in consent.text
+    assert consent.status_code == 200 and "asks for" in consent.text
     form = hidden_inputs(consent.text)
     form["allow"] = "Authorize"
     response = browser.post(consent.url, data=form, allow_redirects=False)

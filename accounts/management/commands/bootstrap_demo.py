@@ -94,7 +94,14 @@ class Command(BaseCommand):
                 "client_secret": client_secret,
                 "redirect_uri": "http://localhost:8081/connect/oauth2callback",
             },
-            "urls": {"ready": f"{base}/readyz", "health": f"{base}/healthz"},
+            "urls": {
+                "ready": f"{base}/readyz",
+                "discovery": f"{settings.ISSUER}/.well-known/openid-configuration",
+                "authorize": f"{base}/oauth/authorize?response_type=code&client_id={CLIENT_ID}"
+                "&redirect_uri=http://localhost:8081/connect/oauth2callback&scope=openid+profile"
+                "&state=demo",
+                "api": f"{base}/id/docs",
+            },
         }
         if options["json"]:
             self.stdout.write(json.dumps(result, sort_keys=True))
