@@ -61,3 +61,31 @@ def get_by(model: type[M], column: str, value: Any) -> M | None:
         cursor.execute(sql, [value])
         row = cursor.fetchone()
     return None if row is None else columns.build(row)
+
+
+@functools.cache
+def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Field, ...]]:
+    fields = tuple(f for f in model._meta.concrete_fields if not f.primary_key)
+    columns = ", ".join(f'"{f.column}"' for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    pk = model._meta.pk.column
+    # Identifiers come from model metadata; every value is a bound parameter.
+    sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk}"'  # noqa: S608, E501
+    return sql, fields
+
+
+def insert(instance: M) -> M:
+    """Save a new instance (auto primary key) with one prepared INSERT.
+
+    Each field's pre_save and get_db_prep_save run as in Model.save(force_insert=True), so
+    computed columns (token checksums, auto_now timestamps) are filled the same way; no signals
+    are sent.
+    """
+    sql, fields = _insert_statement(type(instance))
+    values = [f.get_db_prep_save(f.pre_save(instance, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        instance.pk = cursor.fetchone()[0]
+    instance._state.adding = False
+    instance._state.db = "default"
+    return instance

@@ -24,8 +24,8 @@ PYTHON = sys.executable
 CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
 THREADS = int(os.environ.get("BENCH_THREADS", "2"))
 DURATION = os.environ.get("BENCH_DURATION", "10s")
-WORKERS = os.environ.get("BENCH_WORKERS", "3")
-WORKER_THREADS = os.environ.get("BENCH_WORKER_THREADS", "4")
+WORKERS = os.environ.get("BENCH_WORKERS", "4")
+WORKER_THREADS = os.environ.get("BENCH_WORKER_THREADS", "2")
 REFRESH_TOKENS = int(os.environ.get("BENCH_REFRESH_TOKENS", "20000"))
 
 
