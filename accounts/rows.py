@@ -70,7 +70,9 @@ def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Fiel
     placeholders = ", ".join(["%s"] * len(fields))
     pk = model._meta.pk.column
     # Identifiers come from model metadata; every value is a bound parameter.
-    sql = f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk}"'  # noqa: S608, E501
+    sql = (
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk}"'  # noqa: S608, E501
+    )
     return sql, fields
 
 
