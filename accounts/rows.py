@@ -71,7 +71,7 @@ def _insert_statement(model: type[models.Model]) -> tuple[str, tuple[models.Fiel
     pk = model._meta.pk.column
     # Identifiers come from model metadata; every value is a bound parameter.
     sql = (
-        f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk}"'  # noqa: S608, E501
+        f'INSERT INTO "{model._meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{pk}"'  # noqa: S608
     )
     return sql, fields
 
