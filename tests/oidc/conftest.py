@@ -116,3 +116,15 @@ def exchange(
     else:
         data["client_id"] = client.client_id
     return http.post("/oauth/token", data, **headers)
+
+
+def authorize_get(http: HttpClient, client: Client, **params: str):
+    """GET /oauth/authorize for *client* with REDIRECT, scope openid and code by default."""
+    query = {
+        "response_type": "code",
+        "client_id": client.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        **params,
+    }
+    return http.get("/oauth/authorize", query)

@@ -8,7 +8,7 @@ import pytest
 from jwcrypto import jwk, jwt
 
 from accounts.models import AccessToken, Consent, Grant
-from tests.oidc.conftest import REDIRECT, exchange, pkce_pair, query_of
+from tests.oidc.conftest import REDIRECT, authorize_get, exchange, pkce_pair, query_of
 
 
 def decode_id_token(http, id_token: str) -> dict:
@@ -49,16 +49,7 @@ def test_claims_follow_the_granted_scopes(browser, alice, rp):
 
 
 def test_unsigned_in_user_is_sent_to_sign_in_and_back(browser, alice, rp):
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "login_hint": "alice@example.com",
-        },
-    )
+    response = authorize_get(browser.http, rp, login_hint="alice@example.com")
     assert response.status_code == 302 and response["Location"].startswith("/gui/signin?next=")
     page = browser.http.get(response["Location"])
     assert b'value="alice@example.com"' in page.content  # login_hint pre-fills
@@ -98,16 +89,7 @@ def test_unknown_client_gets_an_error_page(browser, alice):
 
 def test_other_errors_redirect_with_error_and_state(browser, alice, rp):
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid id.user.everything",
-            "state": "xyz",
-        },
-    )
+    response = authorize_get(browser.http, rp, scope="openid id.user.everything", state="xyz")
     assert response.status_code == 302
     result = query_of(response["Location"])
     assert result["error"] == "invalid_scope" and result["state"] == "xyz"
@@ -116,16 +98,7 @@ def test_other_errors_redirect_with_error_and_state(browser, alice, rp):
 
 def test_public_client_must_use_pkce(browser, alice, public_rp):
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": public_rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "state": "s1",
-        },
-    )
+    response = authorize_get(browser.http, public_rp, state="s1")
     result = query_of(response["Location"])
     assert result["error"] == "invalid_request" and result["state"] == "s1"
 
@@ -215,40 +188,16 @@ def test_consent_is_remembered_per_user_client_and_scopes(browser, alice, rp):
     browser.authorize(rp, scope="openid email")
     assert Consent.objects.get().scopes == ["email", "openid"]
     # Same scopes: no consent page this time.
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid email",
-        },
-    )
+    response = authorize_get(browser.http, rp, scope="openid email")
     assert response.status_code == 302 and "code=" in response["Location"]
     # More scopes: asked again.
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid email phone",
-        },
-    )
+    response = authorize_get(browser.http, rp, scope="openid email phone")
     assert response.status_code == 200 and b'data-scope="phone"' in response.content
 
 
 def test_consent_page_shows_the_client_name_and_plain_words(browser, alice, rp):
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid phone",
-        },
-    )
+    response = authorize_get(browser.http, rp, scope="openid phone")
     page = response.content.decode()
     assert "Relying Party asks for" in page
     assert "Your preferred phone number" in page
@@ -259,30 +208,12 @@ def test_first_party_clients_skip_consent(browser, alice):
 
     first_party = ClientFactory(redirect_uris=[REDIRECT], skip_authorization=True)
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": first_party.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-        },
-    )
+    response = authorize_get(browser.http, first_party)
     assert response.status_code == 302 and "code=" in response["Location"]
 
 
 def test_prompt_none_without_a_session_is_login_required(browser, rp):
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "prompt": "none",
-            "state": "s2",
-        },
-    )
+    response = authorize_get(browser.http, rp, prompt="none", state="s2")
     assert response["Location"].startswith(REDIRECT)
     assert query_of(response["Location"]) == {
         "error": "login_required",
@@ -295,17 +226,7 @@ def test_prompt_none_without_a_session_is_login_required(browser, rp):
 def test_prompt_none_without_consent_is_consent_required(browser, alice, rp):
     browser.sign_in(alice)
     browser.http.get("/oauth/authorize")  # consume the fresh-sign-in marker
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "prompt": "none",
-            "state": "s3",
-        },
-    )
+    response = authorize_get(browser.http, rp, prompt="none", state="s3")
     result = query_of(response["Location"])
     assert result["error"] == "consent_required" and result["state"] == "s3"
 

@@ -9,7 +9,15 @@ import pytest
 
 from accounts.models import Grant, SignInSession
 from tests.factories import ClientFactory, UserFactory
-from tests.oidc.conftest import REDIRECT, Browser, basic, exchange, pkce_pair, query_of
+from tests.oidc.conftest import (
+    REDIRECT,
+    Browser,
+    authorize_get,
+    basic,
+    exchange,
+    pkce_pair,
+    query_of,
+)
 
 
 def test_the_password_grant_is_not_offered_and_checks_no_password(anon, alice, public_rp, rp):
@@ -94,16 +102,7 @@ def test_nul_bytes_are_a_clean_400(anon, db, request_args):
 
 def test_a_nul_in_the_nonce_of_a_signed_in_user_is_refused(browser, alice, rp):
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "nonce": "a\x00",
-        },
-    )
+    response = authorize_get(browser.http, rp, nonce="a\x00")
     assert response.status_code == 400
     assert not Grant.objects.exists()
 
@@ -166,16 +165,7 @@ def test_errors_reach_clients_with_loopback_http_redirect_uris(browser, alice):
 
 def test_every_error_redirect_carries_iss_and_a_description(browser, alice, rp):
     browser.sign_in(alice)
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid nope",
-            "state": "s",
-        },
-    )
+    response = authorize_get(browser.http, rp, scope="openid nope", state="s")
     result = query_of(response["Location"])
     assert set(result) == {"error", "error_description", "state", "iss"}
 
@@ -257,14 +247,5 @@ def test_a_stored_code_digest_is_not_a_code(browser, alice, rp):
 def test_unsupported_acr_values_are_ignored(browser, alice, rp):
     browser.sign_in(alice)
     browser.authorize(rp, scope="openid")
-    response = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-            "acr_values": "9",
-        },
-    )
+    response = authorize_get(browser.http, rp, acr_values="9")
     assert response.status_code == 302 and "code=" in response["Location"]

@@ -14,7 +14,7 @@ from jwcrypto import jwk, jwt
 from accounts.models import AccessToken, RefreshToken, SigningKey, SignInSession
 from accounts.oidc import keys
 from tests.factories import ClientFactory
-from tests.oidc.conftest import REDIRECT, basic, exchange
+from tests.oidc.conftest import REDIRECT, authorize_get, basic, exchange
 
 
 class Receiver:
@@ -86,15 +86,7 @@ def test_rp_initiated_logout_ends_the_session_and_redirects_with_state(
     )
     assert refresh.status_code == 400
     # And the browser is signed out: authorize asks to sign in again.
-    again = browser.http.get(
-        "/oauth/authorize",
-        {
-            "response_type": "code",
-            "client_id": rp.client_id,
-            "redirect_uri": REDIRECT,
-            "scope": "openid",
-        },
-    )
+    again = authorize_get(browser.http, rp)
     assert again["Location"].startswith("/gui/signin")
 
 
