@@ -17,10 +17,9 @@ from rest_framework.exceptions import APIException
 from accounts.audit import Actor
 from accounts.errors import UserNotFound
 from accounts.models import ApiCredential, Client, User
-from accounts.oidc.tokens import access_token_lookup
+from accounts.oidc.tokens import REALM, access_token_lookup
 from accounts.services import api_credential_authenticate
 
-REALM = "CONNECT ID"
 USER_ID_RE = re.compile(r"[0-9]{19}")
 ME = "me"
 

@@ -20,6 +20,9 @@ from accounts.models import AccessToken, Client, User
 from accounts.oidc.claims import Preferred, preferred_sql
 from accounts.rows import Columns
 
+# The realm of every WWW-Authenticate challenge (RFC 7235 §2.2), Bearer and Basic alike.
+REALM = "CONNECT ID"
+
 
 def bearer_from_header(request: HttpRequest) -> str | None:
     """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or None."""

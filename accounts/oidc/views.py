@@ -40,6 +40,7 @@ from accounts.oidc.claims import CLAIMS_SUPPORTED, claims_for
 from accounts.oidc.server import ConnectServer
 from accounts.oidc.sso import FRESH_KEY, current_session, end_session, sign_out
 from accounts.oidc.tokens import (
+    REALM,
     access_token_lookup,
     access_token_with_claims,
     bearer_from_header,
@@ -231,7 +232,7 @@ def with_basic_challenge(response: HttpResponse) -> HttpResponse:
     """RFC 6749 §5.2: a 401 for client authentication challenges the scheme clients use
     (oauthlib answers with Bearer)."""
     if response.status_code == 401:
-        response["WWW-Authenticate"] = 'Basic realm="connect"'
+        response["WWW-Authenticate"] = f'Basic realm="{REALM}"'
     return response
 
 
@@ -284,7 +285,7 @@ class RevokeTokenView(dot.RevokeTokenView):
 
 def bearer_error(status: int, error: str, description: str, *, scope: str = "") -> JsonResponse:
     """RFC 6750 §3: the WWW-Authenticate challenge, and the same error as JSON (spec §1.0)."""
-    params = f'realm="connect", error="{error}", error_description="{description}"'
+    params = f'realm="{REALM}", error="{error}", error_description="{description}"'
     if scope:
         params += f', scope="{scope}"'
     response = JsonResponse({"error": error, "error_description": description}, status=status)
@@ -443,7 +444,7 @@ def introspect(request: HttpRequest) -> HttpResponse:
             {"error": "invalid_client", "error_description": "Client authentication failed."},
             status=401,
         )
-        response["WWW-Authenticate"] = 'Basic realm="connect"'
+        response["WWW-Authenticate"] = f'Basic realm="{REALM}"'
         return response
     raw = request.POST.get("token", "")
     if not raw:
