@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import re
 import time
@@ -10,6 +11,7 @@ import uuid
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import F
 from django.utils import timezone
 from jwcrypto import jwt
@@ -20,10 +22,11 @@ from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth2.rfc6749 import errors
 
 from accounts import rows
-from accounts.models import AccessToken, Client, Grant, RefreshToken, SignInSession
+from accounts.models import AccessToken, Client, Grant, RefreshToken, SignInSession, User
 from accounts.oidc import keys
 from accounts.oidc.claims import claims_for, preferred_for
 from accounts.oidc.tokens import checksum
+from accounts.rows import Columns
 
 OIDC_SCOPES = {"openid", "profile", "email", "phone"}
 
@@ -275,12 +278,7 @@ class ConnectOAuth2Validator(OAuth2Validator):
     ) -> bool:
         """DOT's rules (rotation, reuse revokes the family, sliding expiry) in one query, plus
         a grace window for concurrent refreshes."""
-        rt = (
-            RefreshToken.objects.select_related("user", "access_token")
-            .filter(token_checksum=checksum(refresh_token), application=client)
-            .order_by(F("revoked").desc(nulls_first=True))
-            .first()
-        )
+        rt = _refresh_token_row(checksum(refresh_token), client.pk)
         if rt is None:
             return False
         if rt.revoked is not None:
@@ -319,16 +317,23 @@ class ConnectOAuth2Validator(OAuth2Validator):
     def _save_bearer_token(
         self, token: dict[str, Any], request: OAuthRequest, *args: Any, **kwargs: Any
     ) -> None:
-        if getattr(request, "connect_grace", False):
-            expires = timezone.now() + dt.timedelta(
-                seconds=token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
-            )
-            access_token = self._create_access_token(expires, request, token)
-            self._create_refresh_token(
-                request, token["refresh_token"], access_token, request.refresh_token_instance
-            )
+        previous = getattr(request, "refresh_token_instance", None)
+        if request.grant_type != "refresh_token" or not isinstance(previous, RefreshToken):
+            super()._save_bearer_token(token, request, *args, **kwargs)
             return
-        super()._save_bearer_token(token, request, *args, **kwargs)
+        # Rotation (RFC 9700 §4.14.2) in four statements, inside DOT's transaction: retire the
+        # presented token and unlink its access token in one UPDATE that only one concurrent
+        # request can win, delete that access token, insert the new pair in the same family.
+        expires = timezone.now() + dt.timedelta(
+            seconds=token.get("expires_in", oauth2_settings.ACCESS_TOKEN_EXPIRE_SECONDS)
+        )
+        rotated = not getattr(request, "connect_grace", False) and _retire(previous)
+        access_token = self._create_access_token(
+            expires, request, token, source_refresh_token=previous if rotated else None
+        )
+        # A request that lost the race (or came within the grace window) gets a new pair in
+        # the same family; the old token is already retired.
+        self._create_refresh_token(request, token["refresh_token"], access_token, previous)
 
     # --- OpenID Connect -------------------------------------------------------------------
 
@@ -415,3 +420,64 @@ def _check_authorization_parameters(request: OAuthRequest) -> None:
         raise errors.InvalidRequestError(
             description=f"nonce must be at most {_MAX_NONCE} characters.", request=request
         )
+
+
+@functools.cache
+def _retire_statements() -> tuple[str, str]:
+    rt, at = RefreshToken._meta.db_table, AccessToken._meta.db_table
+    # Identifiers from model metadata; values are bound parameters.
+    retire = (
+        f'UPDATE "{rt}" SET "revoked" = %s, "updated" = %s, "access_token_id" = NULL '  # noqa: S608
+        'WHERE "id" = %s AND "revoked" IS NULL RETURNING "id"'
+    )
+    return retire, f'DELETE FROM "{at}" WHERE "id" = %s'  # noqa: S608
+
+
+def _retire(refresh_token: RefreshToken) -> bool:
+    """Revoke a refresh token and delete its access token; False if another request already
+    did (under READ COMMITTED the loser's UPDATE re-checks "revoked IS NULL" and matches
+    nothing)."""
+    retire, delete = _retire_statements()
+    now = timezone.now()
+    access_token_id = refresh_token.access_token_id
+    with connection.cursor() as cursor:
+        cursor.execute(retire, [now, now, refresh_token.pk])
+        if cursor.fetchone() is None:
+            return False
+        if access_token_id is not None:
+            cursor.execute(delete, [access_token_id])
+    return True
+
+
+@functools.cache
+def _refresh_lookup() -> tuple[str, tuple[Columns, ...]]:
+    parts = (Columns.of(RefreshToken, "r"), Columns.of(User, "u"), Columns.of(AccessToken, "a"))
+    select = ", ".join(column for part in parts for column in part.sql)
+    # Identifiers from model metadata; values are bound parameters. Several rows may share a
+    # checksum (uniqueness is on (checksum, revoked)): the live one first, as DOT orders them.
+    sql = (
+        f'SELECT {select} FROM "{RefreshToken._meta.db_table}" r '  # noqa: S608
+        f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = r."user_id" '
+        f'LEFT JOIN "{AccessToken._meta.db_table}" a ON a."id" = r."access_token_id" '
+        'WHERE r."token_checksum" = %s AND r."application_id" = %s '
+        'ORDER BY r."revoked" DESC NULLS FIRST LIMIT 1'
+    )
+    return sql, parts
+
+
+def _refresh_token_row(token_checksum: str, client_pk: int) -> RefreshToken | None:
+    """The refresh token with its user and access token, in one prepared statement."""
+    sql, parts = _refresh_lookup()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [token_checksum, client_pk])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects, offset = [], 0
+    for part in parts:
+        objects.append(part.build(row[offset : offset + len(part.fields)]))
+        offset += len(part.fields)
+    refresh_token, user, access_token = objects
+    refresh_token.user = user
+    refresh_token.access_token = access_token
+    return refresh_token

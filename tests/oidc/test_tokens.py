@@ -298,3 +298,46 @@ def test_revocation_is_200_even_for_unknown_tokens(anon, rp, db):
         "/oauth/revoke", {"token": "unknown"}, HTTP_AUTHORIZATION=basic(rp.client_id, rp.secret)
     )
     assert response.status_code == 200  # RFC 7009 §2.2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_refreshes_with_one_token_both_succeed_in_one_family(rp_and_tokens):
+    import threading
+
+    from django.db import connection
+    from django.test import Client as HttpClient
+
+    rp, tokens = rp_and_tokens
+    barrier, results = threading.Barrier(2), []
+
+    def refresh_once() -> None:
+        try:
+            barrier.wait()
+            results.append(refresh(HttpClient(), rp, tokens["refresh_token"]).status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=refresh_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == [200, 200]
+    live = RefreshToken.objects.filter(revoked=None)
+    assert live.count() == 2 and len({t.token_family for t in live}) == 1
+
+
+@pytest.fixture
+def rp_and_tokens(transactional_db):
+    from django.test import Client as HttpClient
+
+    from tests.factories import UserFactory
+    from tests.oidc.conftest import REDIRECT, Browser
+
+    user = UserFactory(email="concurrent@example.com")
+    client = ClientFactory(
+        redirect_uris=[REDIRECT], grant_types=["authorization_code", "refresh_token"]
+    )
+    browser = Browser(HttpClient())
+    browser.sign_in(user)
+    return client, exchange(browser.http, client, browser.authorize(client)["code"]).json()
