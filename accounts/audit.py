@@ -19,10 +19,12 @@ class Actor:
     """Who performs a change: a user, an API credential, or a named system actor (cli, admin)."""
 
     label: str
+    # The OAuth client through which a user acted (a bearer token's client), if any.
+    client_id: str | None = None
 
     @classmethod
-    def of_user(cls, user: User) -> Actor:
-        return cls(f"user:{user.pk}")
+    def of_user(cls, user: User, *, via_client: str | None = None) -> Actor:
+        return cls(f"user:{user.pk}", client_id=via_client)
 
     @classmethod
     def of_admin(cls, user: User) -> Actor:
@@ -84,7 +86,7 @@ def audit_record(
         target=_target_label(target),
         ip=meta.ip if meta else None,
         user_agent=meta.user_agent if meta else "",
-        details=details or {},
+        details={**(details or {}), **({"client_id": actor.client_id} if actor.client_id else {})},
     )
 
 

@@ -41,3 +41,18 @@ def _has_nul(request: HttpRequest) -> bool:
         for key, values in source.lists()
         for value in values
     )
+
+
+class HealthProbeMiddleware:
+    """Answer /healthz and /readyz first: load balancers and orchestrators probe by IP over
+    plain HTTP, which host validation (400) or the HTTPS redirect (301, which a probe counts as
+    healthy) would otherwise answer."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from connect_id import health
+
+        probe = {"/healthz": health.healthz, "/readyz": health.readyz}.get(request.path)
+        return probe(request) if probe is not None else self.get_response(request)

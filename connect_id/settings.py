@@ -47,6 +47,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "connect_id.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "connect_id.middleware.RejectNulBytesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

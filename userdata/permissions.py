@@ -173,7 +173,8 @@ def _bearer(raw: str, rule: AccessRule) -> Principal:
         raise _insufficient_scope(rule, f"{rule.scope} is not available to public clients.")
     if token.user is None:
         raise forbidden("token_without_user", "This access token was issued to no user.")
-    return Principal(actor=Actor.of_user(token.user), user=token.user)
+    via = client.client_id if client is not None else None
+    return Principal(actor=Actor.of_user(token.user, via_client=via), user=token.user)
 
 
 def _basic(param: str, rule: AccessRule) -> Principal:

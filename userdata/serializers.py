@@ -30,7 +30,8 @@ class AttributesField(serializers.Field):
         if not isinstance(data, dict):
             self.fail("not_object")
         try:
-            encoded = json.dumps(data, ensure_ascii=False).encode("utf-8")
+            # allow_nan=False: 1e999 parses as inf, which jsonb cannot store.
+            encoded = json.dumps(data, ensure_ascii=False, allow_nan=False).encode("utf-8")
         except (UnicodeEncodeError, ValueError, TypeError):
             self.fail("bad_text")
         if len(encoded) > ATTRIBUTES_MAX_BYTES:

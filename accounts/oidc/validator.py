@@ -20,6 +20,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
 from oauthlib.common import Request as OAuthRequest
 from oauthlib.oauth2.rfc6749 import errors
+from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from accounts import rows
 from accounts.models import AccessToken, Client, Grant, RefreshToken, SignInSession, User
@@ -409,6 +410,14 @@ _MAX_NONCE = 255  # what the grant stores
 
 
 def _check_authorization_parameters(request: OAuthRequest) -> None:
+    # OIDC Core §6: request objects are not supported, and saying so beats ignoring them.
+    # Read the parameters themselves: oauthlib's credentials round trip sets an attribute
+    # `request` (the oauthlib request) when the authorization response is created.
+    params = getattr(request, "_params", {})
+    if params.get("request"):
+        raise oidc_errors.RequestNotSupported(request=request)
+    if params.get("request_uri"):
+        raise oidc_errors.RequestURINotSupported(request=request)
     challenge = getattr(request, "code_challenge", None)
     if challenge is not None and not _CODE_CHALLENGE.fullmatch(challenge):
         raise errors.InvalidRequestError(

@@ -29,6 +29,7 @@ from oauth2_provider.exceptions import FatalClientError, OAuthToolkitError
 from oauth2_provider.settings import oauth2_settings
 from oauth2_provider.views import AuthorizationView
 from oauthlib.common import add_params_to_uri
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from accounts.audit import Actor
@@ -165,6 +166,24 @@ class AuthorizeView(AuthorizationView):
             redirect_uri, [*oauthlib_error.twotuples, ("iss", settings.ISSUER)]
         )
         return self.redirect(location, application)
+
+    def form_valid(self, form: Any) -> HttpResponse:
+        # The consent form round-trips the request in hidden fields: check them again, as the
+        # GET did, before DOT trusts them (RFC 6749 §4.1.2.1: never redirect to an unverified
+        # URI).
+        client = Client.objects.filter(client_id=form.cleaned_data.get("client_id") or "").first()
+        if client is None or not client.redirect_uri_allowed(
+            form.cleaned_data.get("redirect_uri") or ""
+        ):
+            return self._bad_form("Unknown client or unregistered redirect URI.")
+        return super().form_valid(form)
+
+    def form_invalid(self, form: Any) -> HttpResponse:
+        return self._bad_form("The consent form is incomplete.")
+
+    def _bad_form(self, description: str) -> HttpResponse:
+        error = oauth_errors.InvalidRequestError(description=description)
+        return self.render_to_response({"error": error}, status=400)
 
     def _consent_page(
         self, scopes: list[str], credentials: dict[str, Any], client: Client

@@ -24,3 +24,14 @@ def test_readyz_answers_503_when_the_database_does_not(anon, db):
         response = anon.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable", "database": "unreachable"}
+
+
+def test_probes_answer_over_plain_http_by_ip_in_production_settings(db, settings):
+    from django.test import Client as HttpClient
+
+    settings.SECURE_SSL_REDIRECT = True
+    settings.ALLOWED_HOSTS = ["id.example.com"]
+    probe = HttpClient(HTTP_HOST="10.0.0.7:8000")  # not an allowed host, not https
+    assert probe.get("/healthz").status_code == 200
+    assert probe.get("/readyz").status_code == 200
+    assert probe.get("/oauth/.well-known/openid-configuration").status_code == 400  # others: no

@@ -75,7 +75,7 @@ def test_connections_are_persistent_by_default():
 
 
 def test_security_headers_are_sent(anon, db):
-    response = anon.get("/healthz", secure=True)
+    response = anon.get("/gui/signin", secure=True)
     assert response["X-Frame-Options"] == "DENY"
     assert response["X-Content-Type-Options"] == "nosniff"
     assert response["Referrer-Policy"] == "same-origin"

@@ -249,3 +249,24 @@ def test_unsupported_acr_values_are_ignored(browser, alice, rp):
     browser.authorize(rp, scope="openid")
     response = authorize_get(browser.http, rp, acr_values="9")
     assert response.status_code == 302 and "code=" in response["Location"]
+
+
+def test_a_tampered_consent_form_gets_the_error_page(browser, alice, rp):
+    browser.sign_in(alice)
+    page = authorize_get(browser.http, rp, scope="openid profile", state="s")
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    for tampered in (
+        {**form, "client_id": "nope"},
+        {**form, "redirect_uri": "https://evil.example/cb"},
+        {k: v for k, v in form.items() if k != "client_id"},
+    ):
+        response = browser.http.post("/oauth/authorize", {**tampered, "allow": "Authorize"})
+        assert response.status_code == 400
+        assert "Location" not in response
+
+
+@pytest.mark.parametrize("param", ["request", "request_uri"])
+def test_request_objects_are_refused_not_ignored(browser, alice, rp, param):
+    browser.sign_in(alice)
+    response = authorize_get(browser.http, rp, state="s", **{param: "eyJhbGciOiJub25lIn0.e30."})
+    assert query_of(response["Location"])["error"] == f"{param}_not_supported"
