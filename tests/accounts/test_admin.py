@@ -273,3 +273,8 @@ def test_audit_events_are_read_only(admin_client, alice):
         == 403
     )
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+def test_an_unknown_client_id_in_the_admin_redirects_like_other_models(admin_client):
+    response = admin_client.get("/admin/accounts/client/not-a-number/change/")
+    assert response.status_code == 302

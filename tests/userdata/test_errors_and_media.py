@@ -144,3 +144,28 @@ def test_an_undeclared_method_is_405_problem(alice, basic_client):
 def test_head_is_answered_like_get(alice, basic_client):
     response = basic_client().head(f"/id/users/{alice.id}")
     assert response.status_code == 200 and response["ETag"]
+
+
+@pytest.mark.parametrize("number", ["1e999", "-1e999"])
+def test_infinite_numbers_are_a_400_not_a_500(alice, basic_client, number):
+    body = f'{{"attributes": {{"a": {number}}}}}'
+    response = basic_client("users:write").put(
+        f"/id/users/{alice.id}", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_a_bearer_write_is_audited_with_its_client(alice, bearer_client):
+    from accounts.models import AuditEvent
+    from tests.factories import ClientFactory
+
+    client = ClientFactory(name="Auditing RP", allowed_scopes=["id.user.write"])
+    http = bearer_client(alice, "id.user.write", client=client)
+    response = http.put(
+        f"/id/users/{alice.id}", {"realname": "Alice Audited"}, content_type="application/json"
+    )
+    assert response.status_code == 200
+    event = AuditEvent.objects.filter(action="user.updated", subject=alice.id).latest("id")
+    assert event.actor == f"user:{alice.id}"
+    assert event.details["client_id"] == client.client_id
