@@ -5,7 +5,7 @@ from __future__ import annotations
 from http import HTTPStatus
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
 from rest_framework import exceptions
 from rest_framework.response import Response
@@ -104,6 +104,9 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         return _response(
             problem(400, "validation_failed", "The request body is invalid.", errors=errors)
         )
+    if isinstance(exc, RequestDataTooBig):
+        # RFC 9110 §15.5.14: the body is larger than the server will process.
+        return _response(problem(413, "payload_too_large", "The request body is too large."))
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

@@ -169,3 +169,13 @@ def test_a_bearer_write_is_audited_with_its_client(alice, bearer_client):
     event = AuditEvent.objects.filter(action="user.updated", subject=alice.id).latest("id")
     assert event.actor == f"user:{alice.id}"
     assert event.details["client_id"] == client.client_id
+
+
+def test_an_oversized_body_is_a_413_problem(alice, basic_client, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    body = '{"realname": "' + "x" * 4096 + '"}'
+    response = basic_client("users:write").put(
+        f"/id/users/{alice.id}", body, content_type="application/json"
+    )
+    assert response.status_code == 413
+    assert response.json()["code"] == "payload_too_large"
