@@ -122,6 +122,13 @@ AUTH_PASSWORD_VALIDATORS = [
 ADMIN_PATH = env.str("ADMIN_PATH", default="admin/")
 LOGIN_URL = "/gui/signin"
 
+# Brute-force protection (accounts.throttle): failed password sign-ins per identifier and per IP
+# within a window; counted in the cache below (share it between workers in production).
+SIGNIN_MAX_FAILURES_PER_IDENTIFIER = env.int("SIGNIN_MAX_FAILURES_PER_IDENTIFIER", default=5)
+SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=50)
+SIGNIN_FAILURE_WINDOW = env.int("SIGNIN_FAILURE_WINDOW", default=900)
+CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+
 # Phone numbers written without a country code are read in this region (ISO 3166 alpha-2).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="NO")
 

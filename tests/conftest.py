@@ -83,3 +83,13 @@ def _fresh_signing_keys():
     keys.invalidate_cache()
     yield
     keys.invalidate_cache()
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Sign-in failure counts live in the cache; each test starts with none."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

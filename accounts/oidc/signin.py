@@ -14,6 +14,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 
+from accounts import throttle
 from accounts.oidc.sso import sign_in
 
 
@@ -45,6 +46,10 @@ def signin(request: HttpRequest) -> HttpResponse:
     next_url = _safe_next(request)
     if request.method == "POST":
         form = SignInForm(request.POST)
+        ip = request.META.get("REMOTE_ADDR")
+        if form.is_valid() and throttle.throttled(form.cleaned_data["username"], ip):
+            form.add_error(None, "Too many failed attempts. Wait a few minutes and try again.")
+            return render(request, "oidc/signin.html", {"form": form, "next": next_url}, status=429)
         if form.is_valid():
             user = authenticate(
                 request,
