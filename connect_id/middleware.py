@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
+from connect_id import health
+
 # The OAuth endpoints and sign-in pages; the /id/ API answers the same input with problem+json.
 _GUARDED_PREFIXES = ("/oauth/", "/gui/", "/.well-known/")
 
@@ -52,7 +54,8 @@ class HealthProbeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from connect_id import health
-
-        probe = {"/healthz": health.healthz, "/readyz": health.readyz}.get(request.path)
+        probe = _PROBES.get(request.path)
         return probe(request) if probe is not None else self.get_response(request)
+
+
+_PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
