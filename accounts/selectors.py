@@ -6,10 +6,9 @@ import functools
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.errors import EmailInvalid, PhoneInvalid
-from accounts.models import Email, Phone, User
+from accounts.models import User
 from accounts.oidc.claims import Preferred, preferred_sql
 from accounts.rows import Columns
 from accounts.validators import normalize_email, normalize_phone
@@ -31,15 +30,6 @@ def user_find_by_login(identifier: str) -> User | None:
     return User.objects.filter(phones__number=number, phones__verified=True).first()
 
 
-def user_login_label(user: User) -> str:
-    """What to show as "Signed in as ...": the preferred email, else phone, else the id."""
-    email = user.emails.filter(preferred=True).values_list("address", flat=True).first()
-    if email:
-        return email
-    phone = user.phones.filter(preferred=True).values_list("number", flat=True).first()
-    return phone or user.pk
-
-
 @functools.cache
 def _user_with_username_sql() -> tuple[str, Columns]:
     columns = Columns.of(User, "u")
@@ -53,8 +43,8 @@ def _user_with_username_sql() -> tuple[str, Columns]:
 
 
 def user_with_username(user_id: str) -> User | None:
-    """The user with what users_with_username annotates, in one prepared statement (the /id/
-    API reads a user on every request)."""
+    """The user, annotated with its preferred email and phone (for user_username), in one
+    prepared statement: the /id/ API reads a user on every request."""
     if "\x00" in user_id:
         return None
     sql, columns = _user_with_username_sql()
@@ -70,25 +60,8 @@ def user_with_username(user_id: str) -> User | None:
     return user
 
 
-def users_with_username() -> QuerySet[User]:
-    """Users annotated with what CONNECT's `username` needs (their preferred email and phone,
-    and whether each is verified), so one query gives the whole user object."""
-
-    def preferred(model: type[Email] | type[Phone], field: str) -> Subquery:
-        return Subquery(
-            model.objects.filter(user_id=OuterRef("pk"), preferred=True).values(field)[:1]
-        )
-
-    return User.objects.annotate(
-        preferred_email=preferred(Email, "address"),
-        preferred_email_verified=preferred(Email, "verified"),
-        preferred_phone=preferred(Phone, "number"),
-        preferred_phone_verified=preferred(Phone, "verified"),
-    )
-
-
 def user_username(user: User) -> tuple[str | None, bool]:
-    """CONNECT's (`username`, `username_verified`) of a user from users_with_username: the
+    """CONNECT's (`username`, `username_verified`) of a user from user_with_username: the
     preferred email if verified, else the preferred phone if verified, else whichever exists."""
     email, email_ok = (
         getattr(user, "preferred_email", None),

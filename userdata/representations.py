@@ -19,7 +19,7 @@ def user_href(base: str, user_id: str) -> str:
 
 
 def user_json(user: User, base: str) -> dict[str, Any]:
-    """The user object; *user* comes from accounts.selectors.users_with_username."""
+    """The user object; *user* comes from accounts.selectors.user_with_username."""
     href = user_href(base, user.pk)
     username, verified = user_username(user)
     active = user.active

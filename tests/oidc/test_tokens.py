@@ -341,3 +341,15 @@ def rp_and_tokens(transactional_db):
     browser = Browser(HttpClient())
     browser.sign_in(user)
     return client, exchange(browser.http, client, browser.authorize(client)["code"]).json()
+
+
+def test_revoking_consent_forgets_it_and_revokes_the_clients_tokens(anon, alice, rp, tokens):
+    from accounts.audit import Actor
+    from accounts.models import Consent
+    from accounts.services.sessions import consent_revoke
+
+    assert Consent.objects.filter(user=alice, client=rp).exists()
+    consent_revoke(user=alice, client=rp, actor=Actor.of_user(alice))
+    assert not Consent.objects.filter(user=alice, client=rp).exists()
+    assert userinfo(anon, tokens["access_token"]).status_code == 401
+    assert refresh(anon, rp, tokens["refresh_token"]).status_code == 400
