@@ -29,6 +29,7 @@ from accounts.forms import (
     EmailInlineForm,
     PhoneInlineForm,
     SetPasswordForm,
+    UserChangeForm,
     UserCreateForm,
 )
 from accounts.models import AccountLink, ApiCredential, AuditEvent, Client, Email, Phone, User
@@ -149,6 +150,7 @@ class UserAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
+    form = UserChangeForm
     inlines = [EmailInline, PhoneInline, AccountLinkInline]
     actions = ["delete_users"]
 

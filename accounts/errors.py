@@ -172,3 +172,19 @@ class PinExpired(DomainError):
 class PinAttemptsExceeded(DomainError):
     code = "pin_attempts_exceeded"
     message = "Too many wrong verification codes; request a new one."
+
+
+class RealnameInvalid(DomainError):
+    code = "realname_invalid"
+    message = "A name must not contain control or text-direction override characters."
+
+
+class BirthdateInvalid(DomainError):
+    code = "birthdate_invalid"
+    message = "A birth date must lie between 1900-01-01 and today."
+
+
+class TooManyVerificationSends(DomainError):
+    code = "too_many_verification_sends"
+    status = 429
+    message = "Too many verification messages to this number; try again later."

@@ -9,8 +9,14 @@ from django.conf import settings
 from django.contrib.admin.forms import AdminAuthenticationForm
 
 from accounts.errors import EmailInvalid, PhoneInvalid
-from accounts.models import AccountLink, ApiCredential, Client, Email, Phone
-from accounts.validators import normalize_email, normalize_phone
+from accounts.models import AccountLink, ApiCredential, Client, Email, Phone, User
+from accounts.validators import (
+    normalize_email,
+    normalize_phone,
+    normalize_realname,
+    validate_birthdate,
+)
+from connect_id.errors import DomainError
 
 
 def _lines(value: str) -> list[str]:
@@ -32,6 +38,27 @@ class AdminSignInForm(AdminAuthenticationForm):
         self.fields["username"].max_length = 254
         self.fields["username"].widget.attrs["maxlength"] = 254
         self.fields["username"].label = "Email or phone number"
+
+
+class UserChangeForm(forms.ModelForm):
+    """The admin's user form: the domain's rules show as field errors, not as a 500."""
+
+    class Meta:
+        model = User
+        fields = ["realname", "birthdate", "attributes", "is_active", "is_staff", "is_superuser"]
+
+    def clean_realname(self) -> str:
+        return _domain_checked(normalize_realname, self.cleaned_data.get("realname", ""))
+
+    def clean_birthdate(self) -> Any:
+        return _domain_checked(validate_birthdate, self.cleaned_data.get("birthdate"))
+
+
+def _domain_checked(check: Any, value: Any) -> Any:
+    try:
+        return check(value)
+    except DomainError as exc:
+        raise forms.ValidationError(exc.message, code=exc.code) from None
 
 
 class UserCreateForm(forms.Form):

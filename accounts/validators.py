@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -9,8 +11,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from accounts.errors import (
+    BirthdateInvalid,
     EmailInvalid,
     PhoneInvalid,
+    RealnameInvalid,
     RedirectUriInvalid,
     ScopeNotForPublicClients,
     UnknownScope,
@@ -97,3 +101,25 @@ def validate_redirect_uri(uri: str, *, native: bool) -> str:
         # CONNECT's default was "<client-id>://connect/oauth2callback".
         return uri
     raise RedirectUriInvalid(f"Use https (or http on localhost): {uri!r}.")
+
+
+# Text-direction overrides and isolates (U+202A-U+202E, U+2066-U+2069) can make a name display
+# as something else on consent pages and in ID tokens; joiners (needed by some scripts) stay.
+_BIDI_CONTROLS = frozenset(chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A)))
+
+
+def normalize_realname(raw: str) -> str:
+    """Trim a display name; raise RealnameInvalid for control or direction-override characters."""
+    name = (raw or "").strip()
+    if any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in name):
+        raise RealnameInvalid(field="realname")
+    if len(name) > 200:
+        raise RealnameInvalid("A name has at most 200 characters.", field="realname")
+    return name
+
+
+def validate_birthdate(value: dt.date | None) -> dt.date | None:
+    """None, or a date from 1900-01-01 to today; raise BirthdateInvalid."""
+    if value is not None and not dt.date(1900, 1, 1) <= value <= dt.date.today():
+        raise BirthdateInvalid(field="birthdate")
+    return value

@@ -57,7 +57,8 @@ class ApiAutoSchema(AutoSchema):
         rule = self._rule()
         if rule is None or rule.public:
             return responses
-        for status, description in PROBLEM_STATUSES.items():
+        extra = getattr(self.view, "extra_problem_statuses", {})
+        for status, description in {**PROBLEM_STATUSES, **extra}.items():
             if status not in responses:
                 response = self._get_response_for_code(
                     Problem, status, ["application/problem+json"], direction

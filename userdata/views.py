@@ -380,6 +380,7 @@ class PhoneView(ApiView):
 
 class PhoneSendVerificationView(ApiView):
     access_rules = {"POST": basic_only("phones:write")}
+    extra_problem_statuses = {"429": "Too many PINs texted to this number within the hour."}
 
     @extend_schema(
         operation_id="phones_send_verification",

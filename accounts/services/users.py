@@ -16,7 +16,12 @@ from accounts.errors import IdentifierRequired, PasswordInvalid
 from accounts.ids import new_user_id
 from accounts.models import RetiredUserId, User
 from accounts.services.contacts import email_add, phone_add
-from accounts.validators import normalize_email, normalize_phone
+from accounts.validators import (
+    normalize_email,
+    normalize_phone,
+    normalize_realname,
+    validate_birthdate,
+)
 
 
 def _check_password(password: str, user: User | None = None) -> None:
@@ -57,7 +62,7 @@ def user_create(
     # Validate everything before the first write, so a bad phone never leaves a half user.
     address = normalize_email(email) if email else None
     number = normalize_phone(phone, default_region=settings.PHONE_DEFAULT_REGION) if phone else None
-    user = User(id=_fresh_user_id(), realname=realname.strip(), is_staff=is_staff)
+    user = User(id=_fresh_user_id(), realname=normalize_realname(realname), is_staff=is_staff)
     user.is_superuser = is_superuser
     if password:
         _check_password(password, user)
@@ -88,11 +93,11 @@ def user_update(
 ) -> User:
     """Change a user's basic information; arguments left out are unchanged. Bumps generation."""
     changed: list[str] = []
-    if realname is not None and realname.strip() != user.realname:
-        user.realname = realname.strip()
+    if realname is not None and normalize_realname(realname) != user.realname:
+        user.realname = normalize_realname(realname)
         changed.append("realname")
     if birthdate != "" and birthdate != user.birthdate:
-        user.birthdate = birthdate  # type: ignore[assignment]
+        user.birthdate = validate_birthdate(birthdate)  # type: ignore[arg-type]
         changed.append("birthdate")
     if attributes is not None and attributes != user.attributes:
         user.attributes = attributes

@@ -21,9 +21,10 @@ from accounts.errors import (
     PinAttemptsExceeded,
     PinExpired,
     PinInvalid,
+    TooManyVerificationSends,
     VerificationLinkInvalid,
 )
-from accounts.models import Email, Phone, PhoneVerification
+from accounts.models import AuditEvent, Email, Phone, PhoneVerification
 from accounts.services.contacts import contact_verify
 
 _EMAIL_SALT = "accounts.email-verification"
@@ -88,6 +89,17 @@ def phone_send_verification(*, phone: Phone, actor: Actor) -> None:
     PHONE_VERIFICATION_MAX_ATTEMPTS wrong tries. Raise AlreadyVerified if it is verified."""
     if phone.verified:
         raise AlreadyVerified(field="number")
+    # A fresh PIN resets the attempt count, so resends are capped too (else 5 tries per PIN
+    # times unlimited PINs would brute-force 4 digits). The audit trail is the shared counter.
+    hour_ago = timezone.now() - dt.timedelta(hours=1)
+    sent = AuditEvent.objects.filter(
+        subject=phone.user_id,
+        action="phone.verification_sent",
+        target=f"phone:{phone.pk}",
+        created_at__gte=hour_ago,
+    ).count()
+    if sent >= settings.PHONE_VERIFICATION_MAX_SENDS_PER_HOUR:
+        raise TooManyVerificationSends(field="number")
     length = settings.PHONE_VERIFICATION_PIN_LENGTH
     pin = f"{secrets.randbelow(10**length):0{length}d}"
     PhoneVerification.objects.update_or_create(

@@ -278,3 +278,27 @@ def test_audit_events_are_read_only(admin_client, alice):
 def test_an_unknown_client_id_in_the_admin_redirects_like_other_models(admin_client):
     response = admin_client.get("/admin/accounts/client/not-a-number/change/")
     assert response.status_code == 302
+
+
+def test_an_invalid_name_in_the_admin_is_a_form_error(admin_client, alice):
+    url = reverse("admin:accounts_user_change", args=[alice.pk])
+    data = {
+        "realname": "Eve\u202eevil",
+        "attributes": "{}",
+        "is_active": "on",
+        **{
+            f"{p}-{k}": v
+            for p in ("emails", "phones", "account_links")
+            for k, v in (
+                ("TOTAL_FORMS", "0"),
+                ("INITIAL_FORMS", "0"),
+                ("MIN_NUM_FORMS", "0"),
+                ("MAX_NUM_FORMS", "1000"),
+            )
+        },
+    }
+    response = admin_client.post(url, data)
+    assert response.status_code == 200
+    assert "text-direction override" in response.content.decode()
+    alice.refresh_from_db()
+    assert alice.realname == "Alice Example"

@@ -262,3 +262,15 @@ def test_verify_without_a_pin_sent_is_409(alice_data, basic_client):
     response = _verify(basic_client("phones:write"), url, "1234")
     assert response.status_code == 409 and response.json()["code"] == "no_pending_verification"
     assert response["Content-Type"] == PROBLEM
+
+
+def test_resending_pins_is_capped_so_four_digits_cannot_be_walked(
+    alice_data, basic_client, settings
+):
+    url = f"/id/users/{alice_data.user.id}/phones/{alice_data.spare_phone.id}/sendverificationsms"
+    http = basic_client("phones:write")
+    for _ in range(settings.PHONE_VERIFICATION_MAX_SENDS_PER_HOUR):
+        assert http.post(url).status_code == 204
+    response = http.post(url)
+    assert response.status_code == 429
+    assert response.json()["code"] == "too_many_verification_sends"

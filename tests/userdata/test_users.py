@@ -210,3 +210,22 @@ def test_unknown_or_malformed_user_ids_are_404(connect_id, basic_client, db):
     response = basic_client().get(f"/id/users/{connect_id}")
     assert response.status_code == 404
     assert response["Content-Type"] == PROBLEM
+
+
+@pytest.mark.parametrize(
+    ("body", "pointer"),
+    [
+        ({"realname": "Eve\u202egnp.exe"}, "/realname"),  # right-to-left override
+        ({"realname": "two\nlines"}, "/realname"),
+        ({"birthdate": "2999-01-01"}, "/birthdate"),
+        ({"birthdate": "1850-01-01"}, "/birthdate"),
+    ],
+)
+def test_names_and_birthdates_are_validated(alice, basic_client, body, pointer):
+    response = basic_client("users:write").put(
+        f"/id/users/{alice.id}", body, content_type="application/json"
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["pointer"] == pointer
+    alice.refresh_from_db()
+    assert alice.realname == "Alice Example" and alice.birthdate is None
