@@ -354,6 +354,8 @@ class SigningKey(models.Model):
     private_key_encrypted = models.TextField(editable=False)
     public_jwk = models.JSONField(editable=False)
     created_at = models.DateTimeField(default=timezone.now)
+    # A new key is published before it signs, so relying parties' cached JWKS already hold it.
+    activates_at = models.DateTimeField(default=timezone.now)
     # Retired keys sign nothing but stay published until the tokens they signed have expired.
     retired_at = models.DateTimeField(null=True, blank=True)
 

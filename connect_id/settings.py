@@ -183,6 +183,9 @@ REFRESH_TOKEN_GRACE_SECONDS = env.int("REFRESH_TOKEN_GRACE_SECONDS", default=10)
 OIDC_KEY_ENCRYPTION_KEY = env.str("OIDC_KEY_ENCRYPTION_KEY", default="")
 OIDC_PRIVATE_KEY_FILES = env.list("OIDC_PRIVATE_KEY_FILES", default=[])
 OIDC_KEY_CACHE_SECONDS = env.int("OIDC_KEY_CACHE_SECONDS", default=60)
+# A rotated-in key is published this long before it signs: longer than the JWKS max-age (600 s)
+# plus the key cache, so relying parties never meet an unknown kid.
+OIDC_KEY_PUBLISH_AHEAD_SECONDS = env.int("OIDC_KEY_PUBLISH_AHEAD_SECONDS", default=900)
 # 401 per RFC 6750 and CONNECT; 403 for callers written against PhenixID's UserInfo.
 USERINFO_INVALID_TOKEN_STATUS = env.int("USERINFO_INVALID_TOKEN_STATUS", default=401)
 UI_LOCALES_SUPPORTED = ["en"]

@@ -60,7 +60,7 @@ def _public(key: jwk.JWK, kid: str) -> dict[str, Any]:
     return {**public, "kid": kid, "use": "sig", "alg": "RS256"}
 
 
-def _generate() -> SigningKey:
+def _generate(*, activates_at: dt.datetime | None = None) -> SigningKey:
     key = jwk.JWK.generate(kty="RSA", size=2048)
     kid = key.thumbprint()  # RFC 7638
     pem = key.export_to_pem(private_key=True, password=None)
@@ -68,16 +68,21 @@ def _generate() -> SigningKey:
         kid=kid,
         private_key_encrypted=_fernet().encrypt(pem).decode(),
         public_jwk=_public(key, kid),
+        activates_at=activates_at or timezone.now(),
     )
 
 
 @transaction.atomic
-def rotate() -> SigningKey:
-    """Add a new signing key and retire the current one (still published for a while)."""
+def rotate(*, immediately: bool = False) -> SigningKey:
+    """Add a new signing key. It is published now and signs from OIDC_KEY_PUBLISH_AHEAD_SECONDS
+    on (immediately: at once, after a compromise); the current key signs until then and stays
+    published while its tokens live."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ADVISORY_LOCK])
-    SigningKey.objects.filter(retired_at__isnull=True).update(retired_at=timezone.now())
-    key = _generate()
+    ahead = 0 if immediately else settings.OIDC_KEY_PUBLISH_AHEAD_SECONDS
+    start = timezone.now() + dt.timedelta(seconds=ahead)
+    SigningKey.objects.filter(retired_at__isnull=True).update(retired_at=start)
+    key = _generate(activates_at=start)
     invalidate_cache()
     return key
 
@@ -98,9 +103,21 @@ def _ensure_active() -> None:
 
 
 def _load_from_database() -> KeySet:
-    cutoff = timezone.now() - _publish_after_retirement()
-    rows = list(SigningKey.objects.exclude(retired_at__lt=cutoff).order_by("-created_at"))
-    active = next((row for row in rows if row.retired_at is None), None)
+    now = timezone.now()
+    rows = list(
+        SigningKey.objects.exclude(retired_at__lt=now - _publish_after_retirement()).order_by(
+            "-activates_at"
+        )
+    )
+    # The newest key whose time has come and whose successor's has not.
+    active = next(
+        (
+            row
+            for row in rows
+            if row.activates_at <= now and (row.retired_at is None or row.retired_at > now)
+        ),
+        None,
+    )
     if active is None:
         _ensure_active()
         return _load_from_database()

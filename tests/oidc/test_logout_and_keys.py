@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -9,6 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from jwcrypto import jwk, jwt
 
 from accounts.models import AccessToken, RefreshToken, SigningKey, SignInSession
@@ -223,7 +225,7 @@ def test_private_keys_are_encrypted_at_rest(db):
 def test_rotate_keys_signs_with_the_new_key_and_keeps_publishing_the_old(browser, alice, rp):
     browser.sign_in(alice)
     old_kid = keys.key_set().active_kid
-    call_command("rotate_keys")
+    call_command("rotate_keys", "--now")
     new_kid = keys.key_set().active_kid
     assert new_kid != old_kid
     published = {k["kid"] for k in browser.http.get("/oauth/public_keys.jwks").json()["keys"]}
@@ -231,3 +233,21 @@ def test_rotate_keys_signs_with_the_new_key_and_keeps_publishing_the_old(browser
     body = exchange(browser.http, rp, browser.authorize(rp)["code"]).json()
     header = json.loads(jwt.JWT(jwt=body["id_token"]).token.objects["protected"])
     assert header["kid"] == new_kid
+
+
+def test_a_rotated_in_key_is_published_before_it_signs(browser, alice, rp, settings):
+    browser.sign_in(alice)
+    old_kid = keys.key_set().active_kid
+    call_command("rotate_keys")
+    new = SigningKey.objects.get(retired_at=None)
+    published = {k["kid"] for k in browser.http.get("/oauth/public_keys.jwks").json()["keys"]}
+    assert published == {old_kid, new.kid}  # relying parties can cache it already...
+    assert keys.key_set().active_kid == old_kid  # ...while the old key still signs
+    # Once its time has come (OIDC_KEY_PUBLISH_AHEAD_SECONDS later), the new key signs.
+    start = timezone.now() - dt.timedelta(seconds=1)
+    SigningKey.objects.filter(pk=new.pk).update(activates_at=start)
+    SigningKey.objects.exclude(pk=new.pk).update(retired_at=start)
+    keys.invalidate_cache()
+    body = exchange(browser.http, rp, browser.authorize(rp)["code"]).json()
+    header = json.loads(jwt.JWT(jwt=body["id_token"]).token.objects["protected"])
+    assert header["kid"] == new.kid
