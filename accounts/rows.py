@@ -44,6 +44,23 @@ class Columns:
         return self.model.from_db("default", [f.attname for f in self.fields], converted)
 
 
+def fetch_joined(
+    sql: str, params: list[Any], parts: tuple[Columns, ...]
+) -> tuple[list[Any], tuple[Any, ...]] | None:
+    """Run a one-row SELECT whose columns are *parts* in order, then any extra columns; return
+    the instances (None for an empty outer join) and the extra values, or None without a row."""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    objects, offset = [], 0
+    for part in parts:
+        objects.append(part.build(row[offset : offset + len(part.fields)]))
+        offset += len(part.fields)
+    return objects, row[offset:]
+
+
 @functools.cache
 def _select_by(model: type[models.Model], column: str) -> tuple[str, Columns]:
     columns = Columns.of(model, "m")

@@ -5,12 +5,11 @@ from __future__ import annotations
 import functools
 
 from django.conf import settings
-from django.db import connection
 
 from accounts.errors import EmailInvalid, PhoneInvalid
 from accounts.models import User
 from accounts.oidc.claims import Preferred, preferred_sql
-from accounts.rows import Columns
+from accounts.rows import Columns, fetch_joined
 from accounts.validators import normalize_email, normalize_phone
 
 
@@ -48,13 +47,11 @@ def user_with_username(user_id: str) -> User | None:
     if "\x00" in user_id:
         return None
     sql, columns = _user_with_username_sql()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [user_id])
-        row = cursor.fetchone()
-    if row is None:
+    found = fetch_joined(sql, [user_id], (columns,))
+    if found is None:
         return None
-    user = columns.build(row[: len(columns.fields)])
-    preferred = Preferred.from_row(row[len(columns.fields) :])
+    (user,), extra = found
+    preferred = Preferred.from_row(extra)
     user.preferred_email, user.preferred_email_verified = preferred.email, preferred.email_verified
     user.preferred_phone, user.preferred_phone_verified = preferred.phone, preferred.phone_verified
     return user

@@ -12,13 +12,12 @@ import functools
 import hashlib
 from typing import Any
 
-from django.db import connection
 from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.models import AccessToken, Client, User
 from accounts.oidc.claims import Preferred, preferred_sql
-from accounts.rows import Columns
+from accounts.rows import Columns, fetch_joined
 
 # The realm of every WWW-Authenticate challenge (RFC 7235 §2.2), Bearer and Basic alike.
 REALM = "CONNECT ID"
@@ -60,19 +59,13 @@ def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
 
 def _fetch(raw: str, *, with_claims: bool) -> tuple[AccessToken, tuple[Any, ...]] | None:
     sql, parts = _statement(with_claims)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [checksum(raw)])
-        row = cursor.fetchone()
-    if row is None:
+    found = fetch_joined(sql, [checksum(raw)], parts)
+    if found is None:
         return None
-    objects, offset = [], 0
-    for part in parts:
-        objects.append(part.build(row[offset : offset + len(part.fields)]))
-        offset += len(part.fields)
-    token, user, client = objects
-    token.user = user  # type: ignore[union-attr]
-    token.application = client  # type: ignore[union-attr]
-    return token, row[offset:]  # type: ignore[return-value]
+    (token, user, client), extra = found
+    token.user = user
+    token.application = client
+    return token, extra
 
 
 def _live(token: AccessToken) -> bool:

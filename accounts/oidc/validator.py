@@ -477,16 +477,10 @@ def _refresh_lookup() -> tuple[str, tuple[Columns, ...]]:
 def _refresh_token_row(token_checksum: str, client_pk: int) -> RefreshToken | None:
     """The refresh token with its user and access token, in one prepared statement."""
     sql, parts = _refresh_lookup()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [token_checksum, client_pk])
-        row = cursor.fetchone()
-    if row is None:
+    found = rows.fetch_joined(sql, [token_checksum, client_pk], parts)
+    if found is None:
         return None
-    objects, offset = [], 0
-    for part in parts:
-        objects.append(part.build(row[offset : offset + len(part.fields)]))
-        offset += len(part.fields)
-    refresh_token, user, access_token = objects
+    (refresh_token, user, access_token), _extra = found
     refresh_token.user = user
     refresh_token.access_token = access_token
     return refresh_token
