@@ -66,6 +66,12 @@ class AuditContextMiddleware:
             _request_meta.reset(token)
 
 
+def request_ip() -> str | None:
+    """The IP of the request being served (for throttles in services), or None."""
+    meta = _request_meta.get()
+    return meta.ip if meta else None
+
+
 def audit_record(
     *,
     actor: Actor,

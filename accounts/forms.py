@@ -39,6 +39,14 @@ class AdminSignInForm(AdminAuthenticationForm):
         self.fields["username"].widget.attrs["maxlength"] = 254
         self.fields["username"].label = "Email or phone number"
 
+    def clean(self) -> dict[str, Any]:
+        from accounts.throttle import Throttled
+
+        try:
+            return super().clean()
+        except Throttled as exc:
+            raise forms.ValidationError(str(exc.message), code="throttled") from None
+
 
 class UserChangeForm(forms.ModelForm):
     """The admin's user form: the domain's rules show as field errors, not as a 500."""

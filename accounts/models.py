@@ -56,6 +56,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         "enabled", default=True, help_text="Disabled accounts cannot sign in or use tokens."
     )
     is_staff = models.BooleanField("staff", default=False, help_text="May sign in to the admin.")
+    # The language of pages and messages, and the `locale` claim (a code of settings.LANGUAGES).
+    language = models.CharField(max_length=16, blank=True)
+    # The terms of use the user accepted at sign-up: their version and when.
+    terms_version = models.CharField(max_length=32, blank=True)
+    terms_accepted_at = models.DateTimeField(null=True, blank=True)
     generation = models.PositiveBigIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -224,6 +229,34 @@ class Client(AbstractApplication):
     sso_enabled = models.BooleanField("SSO enabled", default=True)
     enabled = models.BooleanField(default=True, help_text="Disabled clients get no tokens.")
 
+    # Per-client login options (spec §7.1 "Per-client UI configuration").
+    class LoginIdentifiers(models.TextChoices):
+        PHONE_EMAIL = "phone_email", "Phone or email, phone first"
+        EMAIL_PHONE = "email_phone", "Email or phone, email first"
+        PHONE = "phone", "Phone only"
+        EMAIL = "email", "Email only"
+
+    class StaySignedIn(models.TextChoices):
+        HIDDEN = "hidden", "Not offered (stay signed in)"
+        TICKED = "ticked", "Offered, ticked by default"
+        UNTICKED = "unticked", "Offered, unticked by default"
+
+    login_identifiers = models.CharField(
+        max_length=16, choices=LoginIdentifiers.choices, default=LoginIdentifiers.PHONE_EMAIL
+    )
+    require_password = models.BooleanField(
+        default=False, help_text="New users must choose a password even at level of assurance 1."
+    )
+    stay_signed_in = models.CharField(
+        "stay signed in option",
+        max_length=16,
+        choices=StaySignedIn.choices,
+        default=StaySignedIn.HIDDEN,
+        help_text="Web clients only (spec §2.5).",
+    )
+    terms_uri = models.URLField("terms of service URL", blank=True)
+    privacy_uri = models.URLField("privacy policy URL", blank=True)
+
     class Meta(AbstractApplication.Meta):
         swappable = "OAUTH2_PROVIDER_APPLICATION_MODEL"
         constraints = [
@@ -267,6 +300,10 @@ class SignInSession(models.Model):
     # Level of assurance reached (spec §2.3): "1" phone possession, "2" password.
     acr = models.CharField(max_length=8, default="2")
     amr = ArrayField(models.CharField(max_length=16), default=list)
+    # CONNECT's td_au: the phone number or email the person typed to sign in (spec §2.2).
+    username = models.CharField(max_length=254, blank=True)
+    # CONNECT's td_sls: the person did not tick "stay signed in" (a browser-session cookie).
+    short_lived = models.BooleanField(default=False)
     ip = models.GenericIPAddressField(null=True, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
@@ -309,6 +346,8 @@ class Grant(AbstractGrant):
     session = models.ForeignKey(
         SignInSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The code came from an existing SSO session, not a sign-in just now: amr gains "SSO".
+    sso = models.BooleanField(default=False)
 
     objects = GrantQuerySet.as_manager()
 
@@ -328,6 +367,9 @@ class AccessToken(AbstractAccessToken):
     session = models.ForeignKey(
         SignInSession, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Claims requested for UserInfo with the `claims` parameter (OIDC Core §5.5), space
+    # separated: released even where the scopes alone would not.
+    claims = models.TextField(blank=True, default="")
 
     class Meta(AbstractAccessToken.Meta):
         swappable = "OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL"
@@ -446,3 +488,28 @@ class PhoneVerification(models.Model):
 
     def __str__(self) -> str:
         return f"PIN for phone {self.phone_id}"
+
+
+class OneTimePin(models.Model):
+    """A PIN texted to a number to sign in, sign up or reset a password. Only an HMAC of it is
+    kept; it expires, allows PHONE_VERIFICATION_MAX_ATTEMPTS wrong tries, and is used once."""
+
+    class Purpose(models.TextChoices):
+        SIGNIN = "signin", "Sign in or sign up"
+        RESET = "reset", "Password reset"
+
+    id = models.CharField(primary_key=True, max_length=43, default=new_session_id, editable=False)
+    number = models.CharField(max_length=15, db_index=True)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    pin_hash = models.CharField(max_length=128, editable=False)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "one-time PIN"
+
+    def __str__(self) -> str:
+        return f"{self.purpose} PIN for {self.number[:4]}…"

@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
+# Descriptions are marked for translation; pages translate them when they show them.
 # CONNECT's scopes (spec/connect-api.md §2.1). `address` is listed by CONNECT as "not supported"
 # and therefore not offered here.
 OIDC_SCOPES: dict[str, str] = {
-    "openid": "Sign you in",
-    "profile": "Your name and language",
-    "email": "Your preferred email address",
-    "phone": "Your preferred phone number",
+    "openid": gettext_noop("Sign you in"),
+    "profile": gettext_noop("Your name and language"),
+    "email": gettext_noop("Your preferred email address"),
+    "phone": gettext_noop("Your preferred phone number"),
 }
 
 API_SCOPES: dict[str, str] = {
-    "id.user.read": "Read your basic account information",
-    "id.user.write": "Change your basic account information",
-    "id.user.email.read": "Read all your email addresses",
-    "id.user.phone.read": "Read all your phone numbers",
-    "id.user.right.read": "See which services and content you have access to",
-    "id.user.right.use": "Record your use of services and content",
-    "id.user.sub.read": "See your subscriptions",
-    "id.user.account.read": "See which Telenor accounts are linked to yours",
-    "payment.transactions.read": "See your purchases",
-    "payment.transactions.write": "Make purchases on your behalf",
-    "payment.agreements.read": "See your recurring payment agreements",
-    "payment.agreements.write": "Set up recurring payment agreements",
+    "id.user.read": gettext_noop("Read your basic account information"),
+    "id.user.write": gettext_noop("Change your basic account information"),
+    "id.user.email.read": gettext_noop("Read all your email addresses"),
+    "id.user.phone.read": gettext_noop("Read all your phone numbers"),
+    "id.user.right.read": gettext_noop("See which services and content you have access to"),
+    "id.user.right.use": gettext_noop("Record your use of services and content"),
+    "id.user.sub.read": gettext_noop("See your subscriptions"),
+    "id.user.account.read": gettext_noop("See which Telenor accounts are linked to yours"),
+    "payment.transactions.read": gettext_noop("See your purchases"),
+    "payment.transactions.write": gettext_noop("Make purchases on your behalf"),
+    "payment.agreements.read": gettext_noop("See your recurring payment agreements"),
+    "payment.agreements.write": gettext_noop("Set up recurring payment agreements"),
 }
 
 # Scopes a public client may never hold (spec §1.2: "Not available for public clients").

@@ -29,6 +29,16 @@ def user_find_by_login(identifier: str) -> User | None:
     return User.objects.filter(phones__number=number, phones__verified=True).first()
 
 
+def user_find_by_identifier(identifier: str) -> User | None:
+    """The user whose verified email (any case) or phone is a normalized identifier (see
+    validators.normalize_identifier), or None."""
+    if "@" in identifier:
+        return User.objects.filter(
+            emails__address__iexact=identifier, emails__verified=True
+        ).first()
+    return User.objects.filter(phones__number=identifier, phones__verified=True).first()
+
+
 @functools.cache
 def _user_with_username_sql() -> tuple[str, Columns]:
     columns = Columns.of(User, "u")

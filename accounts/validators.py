@@ -13,6 +13,7 @@ from django.core.validators import validate_email
 from accounts.errors import (
     BirthdateInvalid,
     EmailInvalid,
+    IdentifierInvalid,
     PhoneInvalid,
     RealnameInvalid,
     RedirectUriInvalid,
@@ -123,3 +124,21 @@ def validate_birthdate(value: dt.date | None) -> dt.date | None:
     if value is not None and not dt.date(1900, 1, 1) <= value <= dt.date.today():
         raise BirthdateInvalid(field="birthdate")
     return value
+
+
+def normalize_identifier(raw: str, *, default_region: str) -> tuple[str, str]:
+    """What a person typed to sign in, as ("email", casefolded address) or ("phone", E.164
+    digits): every spelling of one address or number gives one value, so throttles and lookups
+    agree. Raise IdentifierInvalid."""
+    text = (raw or "").strip()
+    if "@" in text:
+        try:
+            return "email", normalize_email(text).casefold()
+        except EmailInvalid:
+            raise IdentifierInvalid(field="identifier") from None
+    # "(+47) 912 34 567", "+47-912..." and "0047 ..." are the same number.
+    compact = "".join(ch for ch in text if ch not in " -().\u00a0")
+    try:
+        return "phone", normalize_phone(compact, default_region=default_region)
+    except PhoneInvalid:
+        raise IdentifierInvalid(field="identifier") from None

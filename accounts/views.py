@@ -1,15 +1,33 @@
-"""Pages of the identity domain's own flows: confirming an email address from its link."""
+"""Pages of the identity domain's own flows: the front page, the terms, and confirming an
+email address from its link."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from accounts.audit import Actor
 from accounts.errors import EmailTaken, VerificationLinkInvalid
 from accounts.services import email_verify_token
+from accounts.services.signin import contact_verified_in_flow
 from accounts.services.verification import email_from_verification_token
+from accounts.signin.flow import safe_next
+
+
+@never_cache
+@require_http_methods(["GET"])
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: sign in, and My CONNECT account."""
+    return render(request, "home.html")
+
+
+@require_http_methods(["GET"])
+def terms(request: HttpRequest) -> HttpResponse:
+    """CONNECT ID's own terms of use and privacy notice (spec §6: /gui/connect/tnc)."""
+    return render(request, "terms.html", {"version": settings.TERMS_VERSION})
 
 
 @never_cache
@@ -20,7 +38,9 @@ def email_verify(request: HttpRequest) -> HttpResponse:
     token = (request.POST.get("token") if request.method == "POST" else None) or request.GET.get(
         "token", ""
     )
-    context: dict[str, object] = {"token": token}
+    params = request.POST if request.method == "POST" else request.GET
+    next_url = safe_next(request, params.get("next")) if params.get("next") else ""
+    context: dict[str, object] = {"token": token, "next": next_url}
     try:
         email = email_from_verification_token(token)
     except VerificationLinkInvalid:
@@ -30,7 +50,11 @@ def email_verify(request: HttpRequest) -> HttpResponse:
         context["state"] = "verified" if email.verified else "confirm"
         return render(request, "accounts/verify_email.html", context)
     try:
-        email_verify_token(token=token)
+        email = email_verify_token(token=token)
+        if next_url:
+            # Verified during a sign-in (an essential email): make it the one released, go on.
+            contact_verified_in_flow(contact=email, actor=Actor.of_user(email.user))
+            return HttpResponseRedirect(next_url)
     except VerificationLinkInvalid:
         return render(request, "accounts/verify_email.html", {"state": "invalid"}, status=400)
     except EmailTaken:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ImproperlyConfigured
 
 from accounts.scopes import scope_catalogue
@@ -38,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "oauth2_provider",
@@ -57,6 +60,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
+    # Pages only (connect_id.pages.is_page): the person's language, and a strict CSP.
+    "connect_id.pages.PageLocaleMiddleware",
+    "connect_id.pages.PageCSPMiddleware",
 ]
 
 ROOT_URLCONF = "connect_id.urls"
@@ -71,6 +77,7 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -127,7 +134,20 @@ LOGIN_URL = "/gui/signin"
 SIGNIN_MAX_FAILURES_PER_IDENTIFIER = env.int("SIGNIN_MAX_FAILURES_PER_IDENTIFIER", default=5)
 SIGNIN_MAX_FAILURES_PER_IP = env.int("SIGNIN_MAX_FAILURES_PER_IP", default=50)
 SIGNIN_FAILURE_WINDOW = env.int("SIGNIN_FAILURE_WINDOW", default=900)
-CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://")}
+# The cache every server process shares (throttle counts): by default a table on our PostgreSQL
+# (connect_id.cache.DatabaseCache, created by migrations), no extra service; CACHE_URL=redis://...
+# uses Redis through django-redis for larger deployments.
+environ.Env.CACHE_SCHEMES.update(
+    {
+        "dbcache": "connect_id.cache.DatabaseCache",
+        "redis": "django_redis.cache.RedisCache",
+        "rediss": "django_redis.cache.RedisCache",
+    }
+)
+CACHES = {"default": env.cache_url("CACHE_URL", default="dbcache://connect_id_cache")}
+if CACHES["default"]["BACKEND"] == "django_redis.cache.RedisCache":
+    # django-redis wants the whole URL as LOCATION (environ strips the scheme's options).
+    CACHES["default"]["LOCATION"] = env.str("CACHE_URL")
 
 # Phone numbers written without a country code are read in this region (ISO 3166 alpha-2).
 PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="NO")
@@ -188,7 +208,23 @@ OIDC_KEY_CACHE_SECONDS = env.int("OIDC_KEY_CACHE_SECONDS", default=60)
 OIDC_KEY_PUBLISH_AHEAD_SECONDS = env.int("OIDC_KEY_PUBLISH_AHEAD_SECONDS", default=900)
 # 401 per RFC 6750 and CONNECT; 403 for callers written against PhenixID's UserInfo.
 USERINFO_INVALID_TOKEN_STATUS = env.int("USERINFO_INVALID_TOKEN_STATUS", default=401)
-UI_LOCALES_SUPPORTED = ["en"]
+# Discovery's ui_locales_supported: BCP 47 tags of the languages above.
+UI_LOCALES_SUPPORTED = [
+    "en",
+    "nb",
+    "da",
+    "sv",
+    "bg",
+    "bn",
+    "my",
+    "zh-Hans",
+    "id",
+    "ms",
+    "cnr",
+    "sr-Latn",
+    "th",
+    "ur-PK",
+]
 # Back-channel logout (OIDC Back-Channel Logout 1.0): delivered after commit, retried.
 BACKCHANNEL_LOGOUT_TIMEOUT = env.float("BACKCHANNEL_LOGOUT_TIMEOUT", default=5.0)
 BACKCHANNEL_LOGOUT_RETRY_DELAYS = env.list(
@@ -215,6 +251,20 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# The pages' Content-Security-Policy (django-csp): nothing but our own nonce'd styles, images
+# from here or https (client logos), no scripts, no frames, no plugins. No form-action: Chromium
+# checks it on the redirects after a form is posted, and the consent form's redirect goes to
+# each client's own redirect URI.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [NONE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "https:", "data:"],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "object-src": [NONE],
+    }
+}
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -222,7 +272,34 @@ CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_HTTPONLY = True
 
 # --- i18n, static -----------------------------------------------------------------------------
-LANGUAGE_CODE = "en"
+LANGUAGE_CODE = env.str("LANGUAGE_CODE", default="en")
+# CONNECT's 14 languages (spec §7.4), each named in itself.
+LANGUAGES = [
+    ("en", "English"),
+    ("nb", "Norsk bokmål"),
+    ("da", "Dansk"),
+    ("sv", "Svenska"),
+    ("bg", "Български"),
+    ("bn", "বাংলা"),
+    ("my", "မြန်မာဘာသာ"),
+    ("zh-hans", "简体中文"),
+    ("id", "Bahasa Indonesia"),
+    ("ms", "Bahasa Melayu"),
+    ("cnr", "Crnogorski"),
+    ("sr-latn", "Srpski (latinica)"),
+    ("th", "ไทย"),
+    ("ur", "اردو"),
+]
+# Montenegrin (ISO 639-3 cnr) is not among Django's languages: describe it (written in Latin).
+LANG_INFO.setdefault(
+    "cnr", {"bidi": False, "code": "cnr", "name": "Montenegrin", "name_local": "Crnogorski"}
+)
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# The provider's own cookie names: a relying party on the same host (cookies ignore ports)
+# must not overwrite them.
+LANGUAGE_COOKIE_NAME = "connect_language"
+LANGUAGE_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -290,14 +367,52 @@ SPECTACULAR_SETTINGS = {
         }
     },
 }
-# SMS gateway, by dotted path: accounts.sms.ConsoleBackend (stdout), accounts.sms.LocmemBackend
-# (tests), or a class of your own with send(message).
+# --- Messaging: SMS -----------------------------------------------------------------------------
+# SMS gateway, by dotted path: accounts.sms.ConsoleBackend (stdout), accounts.sms.FileBackend
+# (JSON lines in SMS_FILE_PATH), accounts.sms.HttpGatewayBackend (a real HTTP gateway),
+# accounts.sms.LocmemBackend (tests), or a class of your own with send(message).
 SMS_BACKEND = env.str("SMS_BACKEND", default="accounts.sms.ConsoleBackend")
-# Email verification links expire after this many seconds (signed with SECRET_KEY).
+SMS_FILE_PATH = env.str("SMS_FILE_PATH", default=str(BASE_DIR / "sms.log"))
+SMS_SENDER = env.str("SMS_SENDER", default="CONNECT")
+SMS_GATEWAY_URL = env.str("SMS_GATEWAY_URL", default="")
+SMS_GATEWAY_TOKEN = env.str("SMS_GATEWAY_TOKEN", default="")
+SMS_GATEWAY_USERNAME = env.str("SMS_GATEWAY_USERNAME", default="")
+SMS_GATEWAY_PASSWORD = env.str("SMS_GATEWAY_PASSWORD", default="")
+SMS_GATEWAY_TIMEOUT = env.float("SMS_GATEWAY_TIMEOUT", default=5.0)
+SMS_GATEWAY_RETRIES = env.int("SMS_GATEWAY_RETRIES", default=2)
+SMS_GATEWAY_RETRY_PAUSE = env.float("SMS_GATEWAY_RETRY_PAUSE", default=0.5)
+
+# --- One-time PINs and links --------------------------------------------------------------------
+# Email verification, sign-up and password reset links expire after this many seconds.
 EMAIL_VERIFICATION_MAX_AGE = env.int("EMAIL_VERIFICATION_MAX_AGE", default=3 * 86400)
-# SMS verification PINs: digits, lifetime in seconds, wrong tries allowed per PIN.
-PHONE_VERIFICATION_PIN_LENGTH = env.int("PHONE_VERIFICATION_PIN_LENGTH", default=4)
+SIGNUP_LINK_MAX_AGE = env.int("SIGNUP_LINK_MAX_AGE", default=86400)
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
+# SMS PINs (sign-in, sign-up, reset, phone verification): digits (4-8), lifetime in seconds,
+# wrong tries before the PIN is dead, and the pause before another may be sent.
+PHONE_VERIFICATION_PIN_LENGTH = env.int("PHONE_VERIFICATION_PIN_LENGTH", default=6)
+if not 4 <= PHONE_VERIFICATION_PIN_LENGTH <= 8:
+    raise ImproperlyConfigured("PHONE_VERIFICATION_PIN_LENGTH must be 4 to 8 digits.")
 PHONE_VERIFICATION_PIN_TTL = env.int("PHONE_VERIFICATION_PIN_TTL", default=600)
 PHONE_VERIFICATION_MAX_ATTEMPTS = env.int("PHONE_VERIFICATION_MAX_ATTEMPTS", default=5)
-# PINs texted to one number per hour (each new PIN resets the attempts above).
+PIN_RESEND_COOLDOWN = env.int("PIN_RESEND_COOLDOWN", default=30)
+
+# --- Throttles (accounts.throttle, counted in the shared cache) --------------------------------
+# SMS per destination number, per client IP and per number prefix (its first SMS_PREFIX_DIGITS
+# digits) within SMS_WINDOW seconds; link emails per address and per IP in the same window.
 PHONE_VERIFICATION_MAX_SENDS_PER_HOUR = env.int("PHONE_VERIFICATION_MAX_SENDS_PER_HOUR", default=5)
+SMS_MAX_PER_IP_PER_HOUR = env.int("SMS_MAX_PER_IP_PER_HOUR", default=20)
+SMS_MAX_PER_PREFIX_PER_HOUR = env.int("SMS_MAX_PER_PREFIX_PER_HOUR", default=200)
+SMS_PREFIX_DIGITS = env.int("SMS_PREFIX_DIGITS", default=6)
+SMS_WINDOW = env.int("SMS_WINDOW", default=3600)
+MAIL_MAX_PER_ADDRESS_PER_HOUR = env.int("MAIL_MAX_PER_ADDRESS_PER_HOUR", default=5)
+MAIL_MAX_PER_IP_PER_HOUR = env.int("MAIL_MAX_PER_IP_PER_HOUR", default=30)
+
+# --- Sign-in and sign-up ------------------------------------------------------------------------
+# The terms a new user accepts; the version is recorded with the time of acceptance.
+TERMS_VERSION = env.str("TERMS_VERSION", default="2026-01")
+TERMS_URL = env.str("TERMS_URL", default="/gui/connect/tnc")
+# "Stay signed in": how long the SSO cookie lives when ticked (seconds).
+SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=90 * 86400)
+# A browser that signed in to an account is remembered this long, so that strangers guessing
+# that account's password cannot lock its owner out there.
+KNOWN_DEVICE_SECONDS = env.int("KNOWN_DEVICE_SECONDS", default=365 * 86400)

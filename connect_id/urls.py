@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from accounts import views as account_views
 from accounts.oidc import views as oidc_views
 from accounts.oidc.urls import gui_patterns, oauth_patterns
 from connect_id import health
@@ -18,6 +19,9 @@ urlpatterns = [
     # The /id/ REST API (userdata) and the OpenID Provider (accounts.oidc).
     path("id/", include("userdata.urls")),
     path("gui/verify-email", include("accounts.urls")),
+    path("gui/connect/tnc", account_views.terms, name="terms"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", account_views.home, name="home"),
     path("oauth/", include((oauth_patterns, "oidc"))),
     path("gui/", include((gui_patterns, "gui"))),
     # Discovery at the root too: later CONNECT SDKs look there (spec §A9).

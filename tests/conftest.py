@@ -86,10 +86,17 @@ def _fresh_signing_keys():
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    """Sign-in failure counts live in the cache; each test starts with none."""
-    from django.core.cache import cache
-
-    cache.clear()
+def _empty_cache(request):
+    """Throttle counts live in the database cache: a `db` test's rollback undoes them, but a
+    transactional test (live server, several processes) commits them, so empty it after one."""
     yield
-    cache.clear()
+    if {"transactional_db", "live_server"} & set(request.fixturenames):
+        from django.core.cache import cache
+
+        cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _english_pages(settings):
+    """Pages speak English in tests unless a test asks for another language."""
+    settings.LANGUAGE_CODE = "en"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,63 @@ SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "phone": ("phone_number", "phone_number_verified"),
 }
 CLAIMS_SUPPORTED = ["sub", *(claim for claims in SCOPE_CLAIMS.values() for claim in claims)]
+# The scope that releases each claim: a claim asked for with the `claims` parameter is shown on
+# the consent page as that scope, and only released to clients registered for it.
+CLAIM_SCOPES = {claim: scope for scope, claims in SCOPE_CLAIMS.items() for claim in claims}
+# Essential claims the sign-in flow can satisfy by adding and verifying a value (spec §1.1).
+ESSENTIAL_FLOWS = {"email": "email", "email_verified": "email", "phone_number": "phone"}
+
+
+def claims_request(claims: Any) -> dict[str, Any]:
+    """The `claims` parameter (OIDC Core §5.5) as a dict: oauthlib parses it, the consent form
+    carries it as JSON; anything malformed is no request."""
+    if isinstance(claims, str):
+        try:
+            claims = json.loads(claims) if claims else {}
+        except ValueError:
+            return {}
+    return claims if isinstance(claims, dict) else {}
+
+
+def requested_claims(
+    claims: Any, member: str, *, allowed_scopes: list[str] | None = None
+) -> list[str]:
+    """The supported claims named under *member* ("userinfo" or "id_token"), limited to those
+    whose scope the client is registered for."""
+    names = claims_request(claims).get(member)
+    if not isinstance(names, dict):
+        return []
+    return [
+        name
+        for name in names
+        if name in CLAIM_SCOPES and (allowed_scopes is None or CLAIM_SCOPES[name] in allowed_scopes)
+    ]
+
+
+def implied_scopes(claims: Any) -> list[str]:
+    """The scopes whose claims a `claims` parameter asks for (for consent)."""
+    names = [*requested_claims(claims, "userinfo"), *requested_claims(claims, "id_token")]
+    return sorted({CLAIM_SCOPES[name] for name in names})
+
+
+def missing_essential(user: User, claims: Any) -> list[str]:
+    """What the account lacks for the essential claims asked for: "email" when it has no
+    verified preferred email, "phone" likewise; empty when nothing is missing."""
+    request = claims_request(claims)
+    wanted: list[str] = []
+    for member in ("userinfo", "id_token"):
+        names = request.get(member)
+        if not isinstance(names, dict):
+            continue
+        for name, spec in names.items():
+            flow = ESSENTIAL_FLOWS.get(name)
+            if flow and isinstance(spec, dict) and spec.get("essential") is True:
+                wanted.append(flow)
+    if not wanted:
+        return []
+    preferred = preferred_for(user.pk)
+    have = {"email": preferred.email_verified, "phone": preferred.phone_verified}
+    return [flow for flow in ("email", "phone") if flow in wanted and not have[flow]]
 
 
 @dataclass(frozen=True)
@@ -60,11 +118,17 @@ def preferred_for(user_id: str) -> Preferred:
         return Preferred.from_row(cursor.fetchone())
 
 
-def claims_for(user: User, preferred: Preferred, scopes: set[str] | list[str]) -> dict[str, Any]:
-    """The claims *scopes* release about the user; empty values are left out (OIDC Core §5.3.2)."""
+def claims_for(
+    user: User,
+    preferred: Preferred,
+    scopes: set[str] | list[str],
+    requested: list[str] | tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """The claims *scopes* release about the user, plus those *requested* by name with the
+    `claims` parameter (OIDC Core §5.5); empty values are left out (OIDC Core §5.3.2)."""
     values: dict[str, Any] = {
         "name": user.realname,
-        "locale": (user.attributes or {}).get("user-locale"),
+        "locale": user.language or (user.attributes or {}).get("user-locale"),
         "email": preferred.email,
         "email_verified": preferred.email_verified,
         "phone_number": preferred.phone,
@@ -73,7 +137,7 @@ def claims_for(user: User, preferred: Preferred, scopes: set[str] | list[str]) -
     claims: dict[str, Any] = {"sub": user.pk}
     for scope, names in SCOPE_CLAIMS.items():
         if scope not in scopes:
-            continue
+            names = tuple(name for name in names if name in requested)
         for name in names:
             if name.endswith("_verified"):
                 if values[name.removesuffix("_verified")] is not None:

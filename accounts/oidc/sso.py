@@ -29,12 +29,22 @@ def current_session(request: HttpRequest) -> SignInSession | None:
     ).first()
 
 
-def sign_in(request: HttpRequest, user: User, *, acr: str, amr: list[str]) -> SignInSession:
+def sign_in(
+    request: HttpRequest,
+    user: User,
+    *,
+    acr: str,
+    amr: list[str],
+    username: str = "",
+    short_lived: bool = False,
+) -> SignInSession:
     """Start an SSO session for *user* in this browser."""
     session = session_start(
         user=user,
         acr=acr,
         amr=amr,
+        username=username,
+        short_lived=short_lived,
         ip=request.META.get("REMOTE_ADDR") or None,
         user_agent=request.META.get("HTTP_USER_AGENT", ""),
     )

@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from accounts.oidc import signin, views
+from accounts.oidc import views
+from accounts.signin.urls import urlpatterns as signin_patterns
 
 oauth_patterns = [
     path("authorize", views.AuthorizeView.as_view(), name="authorize"),
@@ -17,6 +18,6 @@ oauth_patterns = [
 ]
 
 gui_patterns = [
-    path("signin", signin.signin, name="signin"),
+    *signin_patterns,
     path("signout", views.logout_confirm, name="signout"),
 ]

@@ -16,6 +16,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
@@ -37,7 +38,7 @@ from accounts.hashers import secret_matches
 from accounts.ids import API_USERNAME_PREFIX
 from accounts.models import AccessToken, Client, Consent, RefreshToken, SignInSession
 from accounts.oidc import keys
-from accounts.oidc.claims import CLAIMS_SUPPORTED, claims_for
+from accounts.oidc.claims import CLAIMS_SUPPORTED, claims_for, implied_scopes, missing_essential
 from accounts.oidc.server import ConnectServer
 from accounts.oidc.sso import FRESH_KEY, current_session, end_session, sign_out
 from accounts.oidc.tokens import (
@@ -49,6 +50,7 @@ from accounts.oidc.tokens import (
 )
 from accounts.services import api_credential_authenticate
 from accounts.services.sessions import consent_grant
+from accounts.signin.flow import ACR_VALUES
 
 # --- Authorization endpoint -------------------------------------------------------------------
 
@@ -79,18 +81,33 @@ class AuthorizeView(AuthorizationView):
         fresh = request.session.pop(FRESH_KEY, False)
         assert session is not None  # dispatch() sent everyone else to sign in
         reauth = not fresh and self._needs_authentication(session, client, prompt)
+        # A code from a session that did not sign in just now says so: amr gains "SSO".
+        request.session[SSO_KEY] = not fresh
+        consent_scopes = [*scopes, *implied_scopes(credentials.get("claims"))]
         consented = client.skip_authorization or (
-            "consent" not in prompt and _consent_covers(session.user_id, client, scopes)
+            "consent" not in prompt and _consent_covers(session.user_id, client, consent_scopes)
         )
+        missing = [] if reauth else missing_essential(session.user, credentials.get("claims"))
         if "none" in prompt:
             # OIDC Core §3.1.2.6: no UI at all, so answer with an error instead.
             if reauth:
                 return self._error(oidc_errors.LoginRequired, credentials, client)
+            if missing:
+                return self._error(oidc_errors.InteractionRequired, credentials, client)
             if not consented:
                 return self._error(oidc_errors.ConsentRequired, credentials, client)
         elif reauth:
-            logout(request)
-            return self.handle_no_permission()
+            if prompt & {"login", "select_account"}:
+                # End the old SSO session rather than stack a second one beside it.
+                sign_out(request)
+            return redirect_to_login(request.get_full_path(), settings.LOGIN_URL)
+        if missing:
+            # spec §1.1 `claims`: an essential email or phone the account lacks is added and
+            # verified during the flow, before the code is issued.
+            page = "gui:signin-add-email" if missing[0] == "email" else "gui:signin-add-phone"
+            return HttpResponseRedirect(
+                f"{reverse(page)}?{urlencode({'next': request.get_full_path()})}"
+            )
         if consented:
             try:
                 uri, _headers, _body, _status = self.create_authorization_response(
@@ -111,6 +128,7 @@ class AuthorizeView(AuthorizationView):
             age = (timezone.now() - session.auth_time).total_seconds()
             if age > int(max_age):
                 return True
+        # The authorization request's `claims` may also ask for acr (OIDC Core §5.5.1.1).
         wanted = [v for v in self.request.GET.get("acr_values", "").split() if v in ACR_VALUES]
         # acr_values lists acceptable levels (OIDC Core §3.1.2.1); CONNECT: "1" or "2".
         return bool(wanted) and session.acr < min(wanted)
@@ -189,6 +207,7 @@ class AuthorizeView(AuthorizationView):
         self, scopes: list[str], credentials: dict[str, Any], client: Client
     ) -> HttpResponse:
         catalogue = settings.OAUTH2_PROVIDER["SCOPES"]
+        shown = list(dict.fromkeys([*scopes, *implied_scopes(credentials.get("claims"))]))
         self.oauth2_data = {
             **credentials,
             "scopes": scopes,
@@ -198,7 +217,7 @@ class AuthorizeView(AuthorizationView):
         context = {
             "form": form,
             "client": client,
-            "scopes": [(scope, catalogue.get(scope, scope)) for scope in scopes],
+            "scopes": [(scope, catalogue.get(scope, scope)) for scope in shown],
         }
         return self.render_to_response(self.get_context_data(**context))
 
@@ -208,13 +227,15 @@ class AuthorizeView(AuthorizationView):
         session = current_session(request)
         if session is not None:
             credentials["connect_session_id"] = session.pk
+            credentials["connect_sso"] = bool(request.session.get(SSO_KEY, False))
             if allow and request.method == "POST":
                 client = Client.objects.get(client_id=credentials["client_id"])
-                consent_grant(user=session.user, client=client, scopes=scopes.split())
+                implied = implied_scopes(credentials.get("claims"))
+                consent_grant(user=session.user, client=client, scopes=[*scopes.split(), *implied])
         return super().create_authorization_response(request, scopes, credentials, allow)
 
 
-ACR_VALUES = ("1", "2")  # CONNECT's levels of assurance (spec §2.3); others are ignored
+SSO_KEY = "connect_sso"
 ERROR_DESCRIPTIONS = {
     "invalid_scope": "The client asked for a scope it is not registered for.",
     "access_denied": "The user did not allow the request.",
@@ -346,7 +367,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
         return bearer_error(
             403, "insufficient_scope", "The token lacks the openid scope.", scope="openid"
         )
-    return JsonResponse(claims_for(token.user, preferred, scopes))
+    return JsonResponse(claims_for(token.user, preferred, scopes, token.claims.split()))
 
 
 @csrf_exempt

@@ -11,12 +11,26 @@ from accounts.models import AccessToken, Client, Consent, Grant, RefreshToken, S
 
 @transaction.atomic
 def session_start(
-    *, user: User, acr: str, amr: list[str], ip: str | None = None, user_agent: str = ""
+    *,
+    user: User,
+    acr: str,
+    amr: list[str],
+    ip: str | None = None,
+    user_agent: str = "",
+    username: str = "",
+    short_lived: bool = False,
 ) -> SignInSession:
     """Record a successful sign-in: the SSO session whose id is the ID token's `sid`."""
     now = timezone.now()
     session = SignInSession.objects.create(
-        user=user, auth_time=now, acr=acr, amr=amr, ip=ip, user_agent=user_agent[:300]
+        user=user,
+        auth_time=now,
+        acr=acr,
+        amr=amr,
+        ip=ip,
+        user_agent=user_agent[:300],
+        username=username[:254],
+        short_lived=short_lived,
     )
     User.objects.filter(pk=user.pk).update(last_login=now)
     audit_record(

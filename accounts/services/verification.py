@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from accounts import notifications
-from accounts.audit import Actor, audit_record
+from accounts.audit import Actor, audit_record, request_ip
 from accounts.errors import (
     AlreadyVerified,
     NoPendingVerification,
@@ -24,8 +24,9 @@ from accounts.errors import (
     TooManyVerificationSends,
     VerificationLinkInvalid,
 )
-from accounts.models import AuditEvent, Email, Phone, PhoneVerification
+from accounts.models import Email, Phone, PhoneVerification
 from accounts.services.contacts import contact_verify
+from accounts.throttle import Throttled, sms_allowed
 
 _EMAIL_SALT = "accounts.email-verification"
 _PIN_SALT = "accounts.phone-pin"
@@ -37,7 +38,9 @@ def email_verification_token(email: Email) -> str:
 
 
 @transaction.atomic
-def email_send_verification(*, email: Email, actor: Actor) -> None:
+def email_send_verification(
+    *, email: Email, actor: Actor, next_url: str = "", language: str | None = None
+) -> None:
     """Mail a verification link to *email* after the transaction commits.
 
     Raise AlreadyVerified if it is verified. The link is signed (SECRET_KEY) and expires after
@@ -45,10 +48,15 @@ def email_send_verification(*, email: Email, actor: Actor) -> None:
     """
     if email.verified:
         raise AlreadyVerified(field="address")
-    query = urlencode({"token": email_verification_token(email)})
-    link = f"{settings.SITE_URL}/gui/verify-email?{query}"
+    params = {"token": email_verification_token(email)}
+    if next_url:
+        params["next"] = next_url  # where the person goes on once verified (a sign-in flow)
+    link = f"{settings.SITE_URL}/gui/verify-email?{urlencode(params)}"
     address = email.address
-    transaction.on_commit(lambda: notifications.send_email_verification(address=address, link=link))
+    language = language or email.user.language
+    transaction.on_commit(
+        lambda: notifications.send_email_verification(address=address, link=link, language=language)
+    )
     audit_record(actor=actor, action="email.verification_sent", subject=email.user_id, target=email)
 
 
@@ -89,19 +97,17 @@ def phone_send_verification(*, phone: Phone, actor: Actor) -> None:
     PHONE_VERIFICATION_MAX_ATTEMPTS wrong tries. Raise AlreadyVerified if it is verified."""
     if phone.verified:
         raise AlreadyVerified(field="number")
-    # A fresh PIN resets the attempt count, so resends are capped too (else 5 tries per PIN
-    # times unlimited PINs would brute-force 4 digits). The audit trail is the shared counter.
-    hour_ago = timezone.now() - dt.timedelta(hours=1)
-    sent = AuditEvent.objects.filter(
-        subject=phone.user_id,
-        action="phone.verification_sent",
-        target=f"phone:{phone.pk}",
-        created_at__gte=hour_ago,
-    ).count()
-    if sent >= settings.PHONE_VERIFICATION_MAX_SENDS_PER_HOUR:
-        raise TooManyVerificationSends(field="number")
+    # A fresh PIN resets the attempt count, so sends are capped too (else 5 tries per PIN times
+    # unlimited PINs would brute-force the PIN), per number, per IP and per prefix.
+    try:
+        sms_allowed(number=phone.number, ip=request_ip())
+    except Throttled as exc:
+        error = TooManyVerificationSends(field="number")
+        error.retry_after = exc.retry_after  # type: ignore[attr-defined]
+        raise error from None
     length = settings.PHONE_VERIFICATION_PIN_LENGTH
     pin = f"{secrets.randbelow(10**length):0{length}d}"
+    language = phone.user.language
     PhoneVerification.objects.update_or_create(
         phone=phone,
         defaults={
@@ -113,7 +119,9 @@ def phone_send_verification(*, phone: Phone, actor: Actor) -> None:
         },
     )
     number = phone.number
-    transaction.on_commit(lambda: notifications.send_phone_pin(number=number, pin=pin))
+    transaction.on_commit(
+        lambda: notifications.send_phone_pin(number=number, pin=pin, language=language)
+    )
     audit_record(actor=actor, action="phone.verification_sent", subject=phone.user_id, target=phone)
 
 

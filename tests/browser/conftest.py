@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sync_playwright
 
 from accounts.models import Client
 from tests.factories import ClientFactory
@@ -172,3 +172,17 @@ def authorize_url(
         **extra,
     }
     return f"{live}/oauth/authorize?{urlencode(query)}"
+
+
+def sign_in(page: Page, identifier: str, password: str = PASSWORD) -> None:
+    """Type the identifier, then the password (a phone number asks for a password instead of
+    an SMS code with the secondary button)."""
+    expect(page).to_have_title("Sign in · CONNECT ID")
+    page.get_by_label("Mobile number or email").fill(identifier)
+    if "@" in identifier:
+        page.get_by_role("button", name="Continue").click()
+    else:
+        page.get_by_role("button", name="Sign in with a password instead").click()
+    expect(page).to_have_title("Enter your password · CONNECT ID")
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Sign in", exact=True).click()

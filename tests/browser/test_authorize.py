@@ -9,17 +9,10 @@ import requests
 from playwright.sync_api import Page, expect
 
 from accounts.models import Client
-from tests.browser.conftest import PASSWORD, REDIRECT, RelyingParty, authorize_url
+from tests.browser.conftest import PASSWORD, REDIRECT, RelyingParty, authorize_url, sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def sign_in(page: Page, identifier: str, password: str = PASSWORD) -> None:
-    expect(page).to_have_title("Sign in · CONNECT ID")
-    page.get_by_label("Email or phone number").fill(identifier)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def test_email_sign_in_with_a_wrong_password_then_allow(
@@ -32,14 +25,14 @@ def test_email_sign_in_with_a_wrong_password_then_allow(
 
     # A wrong password: an inline error, and the identifier stays as typed.
     sign_in(page, "kari@example.com", "not the password")
-    expect(page).to_have_title("Sign in · CONNECT ID")
-    expect(page.get_by_role("alert")).to_have_text("Wrong email, phone number or password.")
-    expect(page.get_by_label("Email or phone number")).to_have_value("kari@example.com")
-    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page).to_have_title("Enter your password · CONNECT ID")
+    expect(page.get_by_role("alert")).to_contain_text("Wrong phone number, email or password.")
+    expect(page.get_by_text("kari@example.com")).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
 
     # The right password: the consent page names the client and the data in plain words.
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page).to_have_title("Allow Nordic News · CONNECT ID")
     expect(page.get_by_role("heading", level=1)).to_have_text("Nordic News asks for")
     expect(page.locator("ul.scopes li")).to_have_text(
@@ -106,5 +99,4 @@ def test_login_hint_prefills_the_identifier(
     hinted = authorize_url(live, rp, state="st-hint", login_hint="+47 987 65 431")
     rp_site.send(page, hinted)
     expect(page).to_have_title("Sign in · CONNECT ID")
-    expect(page.get_by_label("Email or phone number")).to_have_value("+47 987 65 431")
-    expect(page.get_by_label("Password")).to_have_value("")
+    expect(page.get_by_label("Mobile number or email")).to_have_value("+47 987 65 431")

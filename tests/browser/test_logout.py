@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from accounts.models import Client, SignInSession
-from tests.browser.conftest import GOODBYE, PASSWORD, REDIRECT, RelyingParty, authorize_url
+from tests.browser.conftest import GOODBYE, REDIRECT, RelyingParty, authorize_url, sign_in
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,9 +19,7 @@ def test_logout_asks_for_confirmation_then_the_next_authorization_asks_to_sign_i
 ):
     UserFactory(email="kari@example.com", phone="4798765432")
     rp_site.send(page, authorize_url(live, rp, state="st-in", scope="openid email"))
-    page.get_by_label("Email or phone number").fill("kari@example.com")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in(page, "kari@example.com")
     page.get_by_role("button", name="Allow", exact=True).click()
     page.wait_for_url(f"{REDIRECT}?**state=st-in**")
 
@@ -51,5 +49,5 @@ def test_logout_asks_for_confirmation_then_the_next_authorization_asks_to_sign_i
     # Signed out: the next authorization asks to sign in again.
     rp_site.send(page, authorize_url(live, rp, state="st-after", scope="openid email"))
     page.wait_for_url(f"{live}/gui/signin?next=**")
-    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in or create your CONNECT ID")
     assert not rp_site.visits[-1].endswith("state=st-after")

@@ -13,6 +13,7 @@ from django.test import Client as HttpClient
 
 from accounts.models import Client, User
 from tests.factories import ClientFactory
+from tests.signin import password_sign_in
 
 PASSWORD = "correct horse battery"  # the UserFactory default
 REDIRECT = "https://rp.example.com/callback"
@@ -40,7 +41,7 @@ class Browser:
 
     def sign_in(self, user: User, identifier: str | None = None) -> None:
         identifier = identifier or user.emails.get(preferred=True).address
-        response = self.http.post("/gui/signin", {"username": identifier, "password": PASSWORD})
+        response = password_sign_in(self.http, identifier, PASSWORD)
         assert response.status_code == 302, response.content[:500]
 
     def authorize(

@@ -54,15 +54,26 @@ def hidden_inputs(page: str) -> dict[str, str]:
     return {name: html.unescape(value) for name, value in fields}
 
 
+def requests_sign_in(browser: requests.Session, signin_url: str, identifier: str):
+    """The identifier page, then the password page; return the redirect after signing in."""
+    page = browser.get(signin_url)
+    form = {**hidden_inputs(page.text), "identifier": identifier, "with": "password"}
+    response = browser.post(page.url, data=form, allow_redirects=False)
+    assert response.status_code == 302, response.text[:500]
+    password_page = browser.get(urljoin(signin_url, response.headers["Location"]))
+    form = {**hidden_inputs(password_page.text), "password": PASSWORD}
+    response = browser.post(password_page.url, data=form, allow_redirects=False)
+    assert response.status_code == 302, response.text[:500]
+    return response
+
+
 def browser_consents(browser: requests.Session, authorization_url: str, identifier: str) -> str:
     """Play the user: sign in, allow, and return the redirect back to the client."""
     response = browser.get(authorization_url, allow_redirects=False)
     assert response.status_code == 302 and "/gui/signin" in response.headers["Location"]
-    signin_page = browser.get(urljoin(authorization_url, response.headers["Location"]))
-    form = hidden_inputs(signin_page.text)
-    form.update(username=identifier, password=PASSWORD)
-    response = browser.post(signin_page.url, data=form, allow_redirects=False)
-    assert response.status_code == 302, response.text[:500]
+    response = requests_sign_in(
+        browser, urljoin(authorization_url, response.headers["Location"]), identifier
+    )
     consent = browser.get(
         urljoin(authorization_url, response.headers["Location"]), allow_redirects=False
     )
@@ -133,6 +144,7 @@ def test_a_standard_oidc_client_completes_every_flow(live, receiver):
         "email_verified": True,
         "phone_number": "4798765432",
         "phone_number_verified": True,
+        "locale": "en",  # the language the sign-in pages spoke
     }
 
     # Refresh (rotation)
@@ -205,9 +217,9 @@ def test_a_public_client_with_pkce_and_no_secret(live):
     url, _ = rp.create_authorization_url(meta["authorization_endpoint"], code_verifier=verifier)
     browser = requests.Session()
     response = browser.get(url, allow_redirects=False)
-    signin_page = browser.get(urljoin(url, response.headers["Location"]))
-    form = {**hidden_inputs(signin_page.text), "username": "+47 987 65 431", "password": PASSWORD}
-    signed_in = browser.post(signin_page.url, data=form, allow_redirects=False)
+    signed_in = requests_sign_in(
+        browser, urljoin(url, response.headers["Location"]), "+47 987 65 431"
+    )
     consent = browser.get(urljoin(url, signed_in.headers["Location"]))
     form = {**hidden_inputs(consent.text), "allow": "Authorize"}
     callback = browser.post(consent.url, data=form, allow_redirects=False).headers["Location"]

@@ -141,6 +141,7 @@ def test_userinfo_by_get_post_and_put_in_two_queries(
         "email_verified": True,
         "phone_number": "4791111111",
         "phone_number_verified": True,
+        "locale": "en",  # the language she signed in with
     }
     header = f"Bearer {tokens['access_token']}"
     assert anon.post("/oauth/userinfo", HTTP_AUTHORIZATION=header).status_code == 200

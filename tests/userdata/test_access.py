@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 from django.test import TestCase
 
-from accounts import sms
 from accounts.audit import Actor
 from accounts.services import phone_send_verification
 from tests.factories import ClientFactory
+from tests.signin import last_pin
 from tests.userdata.conftest import PROBLEM, AliceData
 
 
@@ -39,7 +39,7 @@ class Endpoint:
 def _pin(d: AliceData) -> dict[str, Any]:
     with TestCase.captureOnCommitCallbacks(execute=True):
         phone_send_verification(phone=d.spare_phone, actor=Actor.system("test"))
-    return {"verificationCode": sms.outbox[-1].body.rsplit(" ", 1)[-1]}
+    return {"verificationCode": last_pin()}
 
 
 ENDPOINTS = [
