@@ -97,6 +97,16 @@ def _empty_cache(request):
 
 
 @pytest.fixture(autouse=True)
+def sms_outbox():
+    """The SMS sent in this test (the locmem backend's outbox, see tests/testenv.py)."""
+    from accounts import sms
+
+    sms.outbox.clear()
+    yield sms.outbox
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
 def _english_pages(settings):
     """Pages speak English in tests unless a test asks for another language."""
     settings.LANGUAGE_CODE = "en"

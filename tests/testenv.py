@@ -17,5 +17,7 @@ for name, value in {
     # Live-server threads must not keep connections open past the run (the test database is
     # dropped at the end).
     "DB_CONN_MAX_AGE": "0",
+    # SMS stay in accounts.sms.outbox (tests that need a real gateway start one).
+    "SMS_BACKEND": "accounts.sms.LocmemBackend",
 }.items():
     os.environ.setdefault(name, value)

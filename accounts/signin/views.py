@@ -197,8 +197,16 @@ def signin(request: HttpRequest) -> HttpResponse:
     """One entry for everyone: a phone number or an email; CONNECT decides what comes next."""
     if request.method == "GET":
         flow = Flow(next=safe_next(request, request.GET.get("next")))
-        client = flow.client
-        form = IdentifierForm(client=client, initial={"identifier": _hint(request, flow)})
+        session = current_session(request)
+        if session is not None and session.username and "change" not in request.GET:
+            # Re-authentication of the signed-in person (step-up to LoA 2, max_age): straight
+            # to the password for a password step; the identifier is prefilled otherwise.
+            flow.kind = "email" if "@" in session.username else "phone"
+            flow.identifier = session.username
+            if flow.kind == "email" or flow.authorize.acr == "2":
+                flow.save(request)
+                return _go("signin-password")
+        form = IdentifierForm(client=flow.client, initial={"identifier": _hint(request, flow)})
         flow.save(request)
         return _render(request, "identifier", flow, {"form": form})
     flow = Flow.load(request)
