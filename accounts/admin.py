@@ -367,7 +367,14 @@ class ClientAdmin(admin.ModelAdmin):
                 rows.append(("client_secret", secret))
             return _secret_once(self, request, obj=client, rows=rows)
 
-        form = ClientForm(request.POST or None, initial={"sso_enabled": True})
+        form = ClientForm(
+            request.POST or None,
+            initial={
+                "sso_enabled": True,
+                "login_identifiers": "phone_email",
+                "stay_signed_in": "hidden",
+            },
+        )
         return _form_page(self, request, title="Register a client", form=form, on_valid=create)
 
     def change_view(

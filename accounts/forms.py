@@ -144,6 +144,20 @@ class ClientForm(forms.Form):
     company = forms.CharField(required=False, max_length=200)
     contact_email = forms.EmailField(label="Technical contact", required=False)
     logo_uri = forms.URLField(label="Logo URL", required=False, assume_scheme="https")
+    login_identifiers = forms.ChoiceField(
+        label="Sign in with", choices=Client.LoginIdentifiers.choices, required=False
+    )
+    require_password = forms.BooleanField(
+        required=False, help_text="New users choose a password even at level of assurance 1."
+    )
+    stay_signed_in = forms.ChoiceField(
+        label="Stay signed in",
+        choices=Client.StaySignedIn.choices,
+        required=False,
+        help_text="Web clients only.",
+    )
+    terms_uri = forms.URLField(label="Terms of service URL", required=False, assume_scheme="https")
+    privacy_uri = forms.URLField(label="Privacy policy URL", required=False, assume_scheme="https")
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -155,6 +169,8 @@ class ClientForm(forms.Form):
         data = dict(self.cleaned_data)
         data["redirect_uris"] = _lines(data["redirect_uris"])
         data["post_logout_redirect_uris"] = _lines(data["post_logout_redirect_uris"])
+        data["login_identifiers"] = data["login_identifiers"] or Client.LoginIdentifiers.PHONE_EMAIL
+        data["stay_signed_in"] = data["stay_signed_in"] or Client.StaySignedIn.HIDDEN
         return data
 
     @classmethod

@@ -69,6 +69,24 @@ def _validated(fields: dict[str, Any], *, current: Client | None = None) -> dict
     backchannel = (merged["backchannel_logout_uri"] or "").strip()
     if backchannel:
         validate_redirect_uri(backchannel, native=False)
+    if merged["login_identifiers"] not in Client.LoginIdentifiers.values:
+        raise ClientInvalid(
+            f"Unknown login identifiers: {merged['login_identifiers']!r}.",
+            field="login_identifiers",
+        )
+    if merged["stay_signed_in"] not in Client.StaySignedIn.values:
+        raise ClientInvalid(
+            f"Unknown stay signed in option: {merged['stay_signed_in']!r}.", field="stay_signed_in"
+        )
+    if merged["stay_signed_in"] != Client.StaySignedIn.HIDDEN and native:
+        # spec §2.5: "Stay signed in" is for web apps only.
+        raise ClientInvalid(
+            "Stay signed in is offered to web clients only.", field="stay_signed_in"
+        )
+    for link in ("terms_uri", "privacy_uri", "logo_uri"):
+        value = (merged[link] or "").strip()
+        if value and not value.startswith("https://"):
+            raise ClientInvalid(f"{link} must be an https URL.", field=link)
     others = Client.objects.exclude(pk=current.pk) if current else Client.objects.all()
     if others.filter(name__iexact=name).exists():
         raise ClientNameTaken(field="name")
@@ -103,6 +121,12 @@ _DEFAULTS: dict[str, Any] = {
     "application_type": None,
     "logo_uri": "",
     "sso_enabled": True,
+    # Login options (spec §7.1 "Per-client UI configuration").
+    "login_identifiers": Client.LoginIdentifiers.PHONE_EMAIL,
+    "require_password": False,
+    "stay_signed_in": Client.StaySignedIn.HIDDEN,
+    "terms_uri": "",
+    "privacy_uri": "",
 }
 REGISTRATION_FIELDS = tuple(_DEFAULTS)
 _URI_LISTS = ("redirect_uris", "post_logout_redirect_uris")
