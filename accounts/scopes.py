@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop
 
-# Descriptions are marked for translation; pages translate them when they show them.
+def gettext_noop(message: str) -> str:
+    """Mark a description for makemessages; pages translate it when they show it. (Django's own
+    gettext_noop reads settings, and the settings import this module.)"""
+    return message
+
+
 # CONNECT's scopes (spec/connect-api.md §2.1). `address` is listed by CONNECT as "not supported"
 # and therefore not offered here.
 OIDC_SCOPES: dict[str, str] = {
