@@ -31,7 +31,7 @@ def known_device(request: HttpRequest | None) -> tuple[str, list[str]]:
         )
     except (KeyError, signing.BadSignature):
         return "", []
-    device, _, users = value.partition(":")
+    device, _, users = str(value).partition(":")
     return device, [user_id for user_id in users.split(",") if user_id]
 
 

@@ -24,6 +24,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(request, "home.html")
 
 
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent without a valid CSRF token (an old tab, blocked cookies): say so to the
+    person; the reason is for developers and stays out of the page."""
+    return render(request, "403_csrf.html", status=403)
+
+
 @require_http_methods(["GET"])
 def terms(request: HttpRequest) -> HttpResponse:
     """CONNECT ID's own terms of use and privacy notice (spec §6: /gui/connect/tnc)."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
+
 
 class DomainError(Exception):
     """An expected failure the caller can act on.
@@ -12,9 +14,10 @@ class DomainError(Exception):
 
     code = "invalid"
     status = 400
-    message = "The request is invalid."
+    # A plain or lazily translated string (pages show it in the person's language).
+    message: str | Promise = "The request is invalid."
 
-    def __init__(self, message: str | None = None, *, field: str | None = None) -> None:
+    def __init__(self, message: str | Promise | None = None, *, field: str | None = None) -> None:
         self.message = message or self.message
         self.field = field
         super().__init__(self.message)

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from csp.middleware import CSPMiddleware
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 
@@ -29,7 +29,9 @@ class PageCSPMiddleware(CSPMiddleware):
         if is_page(request.path):
             super().process_request(request)
 
-    def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    def process_response(
+        self, request: HttpRequest, response: HttpResponseBase
+    ) -> HttpResponseBase:
         if not is_page(request.path):
             return response
         return super().process_response(request, response)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from django.http import HttpRequest
@@ -109,9 +108,3 @@ class Flow:
     def client(self) -> Client | None:
         client_id = self.authorize.client_id
         return rows.get_by(Client, "client_id", client_id) if client_id else None
-
-    def requires_password(self, client: Client | None) -> bool:
-        return self.authorize.acr == "2"
-
-    def context(self) -> dict[str, Any]:
-        return {"flow": self}

@@ -16,12 +16,12 @@ class IdentifierForm(forms.Form):
     def __init__(self, *args: Any, client: Client | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         options = client.login_identifiers if client else Client.LoginIdentifiers.PHONE_EMAIL
-        self.offers = {
+        self.offers: list[str] = {
             Client.LoginIdentifiers.PHONE_EMAIL: ["phone", "email"],
             Client.LoginIdentifiers.EMAIL_PHONE: ["email", "phone"],
             Client.LoginIdentifiers.PHONE: ["phone"],
             Client.LoginIdentifiers.EMAIL: ["email"],
-        }[options]
+        }[Client.LoginIdentifiers(options)]
         self.fields["identifier"].label = {
             ("phone", "email"): _("Mobile number or email"),
             ("email", "phone"): _("Email or mobile number"),
@@ -64,7 +64,7 @@ class NewPasswordMixin(forms.Form):
     )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if "password" in data and data.get("password") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data
@@ -106,7 +106,7 @@ class SignUpForm(StayForm):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        data = super().clean() or {}
         if self.password_required and data.get("password") != data.get("password2"):
             self.add_error("password2", _("The two passwords differ."))
         return data

@@ -38,6 +38,7 @@ from accounts.errors import (
     PinAttemptsExceeded,
     PinExpired,
     PinInvalid,
+    PinResendTooSoon,
     ResetLinkInvalid,
     SignUpLinkInvalid,
 )
@@ -198,7 +199,8 @@ def signin(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         flow = Flow(next=safe_next(request, request.GET.get("next")))
         session = current_session(request)
-        if session is not None and session.username and "change" not in request.GET:
+        reauthenticating = flow.next.startswith("/oauth/authorize") and "change" not in request.GET
+        if session is not None and session.username and reauthenticating:
             # Re-authentication of the signed-in person (step-up to LoA 2, max_age): straight
             # to the password for a password step; the identifier is prefilled otherwise.
             flow.kind = "email" if "@" in session.username else "phone"
@@ -268,9 +270,14 @@ def _send_pin(
         )
     except throttle.Throttled as exc:
         return _throttled(request, template, flow, exc, **context)
-    except DomainError as exc:  # resent too soon
+    except PinResendTooSoon as exc:
         return _render(
-            request, template, flow, {**context, "errors": [str(exc.message)]}, status=429
+            request,
+            template,
+            flow,
+            {**context, "errors": [str(exc.message)]},
+            status=429,
+            retry_after=settings.PIN_RESEND_COOLDOWN,
         )
     flow.pin_id, flow.pin_purpose = row.pk, purpose
     flow.save(request)

@@ -369,3 +369,12 @@ def test_discovery_lists_the_fourteen_languages(anon):
     meta = anon.get("/.well-known/openid-configuration").json()
     assert len(meta["ui_locales_supported"]) == 14
     assert {"nb", "ur-PK", "zh-Hans", "sr-Latn", "cnr"} <= set(meta["ui_locales_supported"])
+
+
+def test_a_new_code_waits_for_the_cooldown(anon, alice, settings):
+    start(anon, "4791111111")
+    response = anon.post("/gui/signin/pin", {"resend": "1"})
+    assert response.status_code == 429 and response["Retry-After"] == "30"
+    settings.PIN_RESEND_COOLDOWN = 0
+    assert anon.post("/gui/signin/pin", {"resend": "1"})["Location"] == "/gui/signin/pin"
+    assert OneTimePin.objects.filter(used_at__isnull=True).count() == 1  # the old one is dead

@@ -95,13 +95,19 @@ class Command(BaseCommand):
                 "redirect_uri": "http://localhost:8081/connect/oauth2callback",
             },
             "urls": {
+                "home": f"{base}/",
                 "ready": f"{base}/readyz",
                 "discovery": f"{settings.ISSUER}/.well-known/openid-configuration",
                 "authorize": f"{base}/oauth/authorize?response_type=code&client_id={CLIENT_ID}"
                 "&redirect_uri=http://localhost:8081/connect/oauth2callback&scope=openid+profile"
                 "&state=demo",
+                "authorize_nb": f"{base}/oauth/authorize?response_type=code&client_id={CLIENT_ID}"
+                "&redirect_uri=http://localhost:8081/connect/oauth2callback&scope=openid+phone"
+                "&state=demo&ui_locales=nb",
                 "api": f"{base}/id/docs",
             },
+            # Sign-up: type a new mobile number on the sign-in page; SMS PINs and mails are
+            # printed on this console in development.
         }
         if options["json"]:
             self.stdout.write(json.dumps(result, sort_keys=True))
