@@ -11,7 +11,7 @@ PORT ?= 8000
 RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo test lint format typecheck check-migrations check-deploy ci bench clean
+.PHONY: help install run migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ run: demo ## Install, migrate, create the demo data and serve on 127.0.0.1:8000 
 
 test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
 	$(BIN)/python -m pytest
+
+screenshots: $(STAMP) ## Write PNGs of every page (1280 and 360 px; en, nb, ur) to screenshots/ and run axe-core
+	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/browser/test_pages.py -q
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .

@@ -116,6 +116,7 @@ def _render(
         "shown_identifier": _display(flow) if flow.identifier else "",
         "offer_stay": client is not None and client.stay_signed_in != Client.StaySignedIn.HIDDEN,
         "stay_default": client is not None and client.stay_signed_in == Client.StaySignedIn.TICKED,
+        "pin_minutes": max(1, settings.PHONE_VERIFICATION_PIN_TTL // 60),
         **(context or {}),
     }
     response = render(request, f"signin/{template}.html", full, status=status)

@@ -378,3 +378,9 @@ def test_a_new_code_waits_for_the_cooldown(anon, alice, settings):
     settings.PIN_RESEND_COOLDOWN = 0
     assert anon.post("/gui/signin/pin", {"resend": "1"})["Location"] == "/gui/signin/pin"
     assert OneTimePin.objects.filter(used_at__isnull=True).count() == 1  # the old one is dead
+
+
+def test_the_pin_page_says_how_long_the_code_works(anon, alice, settings):
+    settings.PHONE_VERIFICATION_PIN_TTL = 300
+    start(anon, "4791111111")
+    assert b"It works for 5 minutes." in anon.get("/gui/signin/pin").content

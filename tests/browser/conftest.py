@@ -20,6 +20,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Route, expect, sy
 
 from accounts.models import Client
 from tests.factories import ClientFactory
+from tests.servers import SmsGateway, SmtpServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -186,3 +187,41 @@ def sign_in(page: Page, identifier: str, password: str = PASSWORD) -> None:
     expect(page).to_have_title("Enter your password · CONNECT ID")
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+# --- Real mail and SMS: a local SMTP server and HTTP SMS gateway (tests/servers.py) ------------
+
+SMS_TOKEN = "test-token"
+
+
+@pytest.fixture
+def smtp_server(settings) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1; the live server mails through it with Django's SMTP
+    backend, as in production."""
+    with SmtpServer() as server:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = server.host, server.port
+        settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+        settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+        settings.EMAIL_TIMEOUT = 10
+        yield server
+
+
+@pytest.fixture
+def sms_gateway(settings) -> Iterator[SmsGateway]:
+    """A real HTTP SMS gateway on 127.0.0.1 that wants the Bearer token; the live server texts
+    through accounts.sms.HttpGatewayBackend, as in production."""
+    import accounts.sms
+
+    with SmsGateway(token=SMS_TOKEN) as gateway:
+        settings.SMS_BACKEND = "accounts.sms.HttpGatewayBackend"
+        settings.SMS_GATEWAY_URL = gateway.url
+        settings.SMS_GATEWAY_TOKEN = SMS_TOKEN
+        settings.SMS_GATEWAY_USERNAME = settings.SMS_GATEWAY_PASSWORD = ""
+        settings.SMS_GATEWAY_RETRY_PAUSE = 0.05
+        settings.SMS_GATEWAY_TIMEOUT = 5.0
+        accounts.sms._backend.cache_clear()  # the backend reads its settings once
+        try:
+            yield gateway
+        finally:
+            accounts.sms._backend.cache_clear()
