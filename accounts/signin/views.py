@@ -30,11 +30,7 @@ from accounts import notifications, throttle
 from accounts.audit import Actor
 from accounts.backends import remember_device
 from accounts.errors import (
-    EmailDuplicate,
-    EmailTaken,
     IdentifierInvalid,
-    PhoneDuplicate,
-    PhoneTaken,
     PinAttemptsExceeded,
     PinExpired,
     PinInvalid,
@@ -617,16 +613,17 @@ def _reset_user(uid: str, token: str) -> User | None:
 # --- Essential claims: add and verify an email or a phone during sign-in ---------------------
 
 
-def _signed_in(request: HttpRequest) -> User | None:
+def _essential_step(request: HttpRequest) -> tuple[User | None, Flow]:
+    """The signed-in person (None: sign in first) and the authorization request to go back to."""
     session = current_session(request)
-    return session.user if session is not None else None
+    flow = Flow(next=safe_next(request, request.POST.get("next") or request.GET.get("next")))
+    return (session.user if session is not None else None), flow
 
 
 @_decorate(*page)
 def add_email(request: HttpRequest) -> HttpResponse:
     """The service needs a verified email (an essential claim, spec §1.1 `claims`)."""
-    user = _signed_in(request)
-    flow = Flow(next=safe_next(request, request.POST.get("next") or request.GET.get("next")))
+    user, flow = _essential_step(request)
     if user is None:
         return _go("signin", next=flow.next)
     if request.method == "GET":
@@ -646,7 +643,7 @@ def add_email(request: HttpRequest) -> HttpResponse:
         )
     except throttle.Throttled as exc:
         return _throttled(request, "add_email", flow, exc, form=form)
-    except (EmailTaken, EmailDuplicate, DomainError) as exc:
+    except DomainError as exc:  # taken by another account, invalid
         form.add_error("email", str(exc.message))
         return _render(request, "add_email", flow, {"form": form}, status=400)
     return _render(request, "email_sent", flow, {"what": "verify", "address": email.address})
@@ -655,8 +652,7 @@ def add_email(request: HttpRequest) -> HttpResponse:
 @_decorate(*page)
 def add_phone(request: HttpRequest) -> HttpResponse:
     """The service needs a verified phone: add it, then enter the PIN sent to it."""
-    user = _signed_in(request)
-    flow = Flow(next=safe_next(request, request.POST.get("next") or request.GET.get("next")))
+    user, flow = _essential_step(request)
     if user is None:
         return _go("signin", next=flow.next)
     if request.method == "GET":
@@ -677,10 +673,11 @@ def add_phone(request: HttpRequest) -> HttpResponse:
         phone_send_verification(phone=phone, actor=Actor.of_user(user))
     except throttle.Throttled as exc:
         return _throttled(request, "add_phone", flow, exc, form=form)
-    except (PhoneTaken, PhoneDuplicate, DomainError) as exc:
+    except DomainError as exc:  # taken by another account, invalid, too many SMS
         form.add_error("phone", str(exc.message))
+        wait = getattr(exc, "retry_after", None)
         return _render(
-            request, "add_phone", flow, {"form": form}, status=400 if exc.status != 429 else 429
+            request, "add_phone", flow, {"form": form}, status=exc.status, retry_after=wait
         )
     return _render(
         request,

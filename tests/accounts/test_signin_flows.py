@@ -3,6 +3,7 @@ reset, essential claims, login options and hints, and what the pages do not reve
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import re
@@ -384,3 +385,41 @@ def test_the_pin_page_says_how_long_the_code_works(anon, alice, settings):
     settings.PHONE_VERIFICATION_PIN_TTL = 300
     start(anon, "4791111111")
     assert b"It works for 5 minutes." in anon.get("/gui/signin/pin").content
+
+
+def test_an_essential_phone_in_the_id_token_is_added_with_a_pin(
+    rp, django_capture_on_commit_callbacks
+):
+    UserFactory(email="nophone@example.com", phone=None)
+    http = HttpClient()
+    claims = json.dumps({"id_token": {"phone_number": {"essential": True}}})
+    path = authorize_path(rp, claims=claims)
+    password_sign_in(http, "nophone@example.com", PASSWORD, next_url=path)
+    response = http.get(path)
+    assert response["Location"].startswith("/gui/signin/add-phone?next=")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = http.post(response["Location"], {"phone": "+47 955 50 177"})
+    assert b"We sent a code by SMS" in page.content
+    phone_id = re.search(r'name="phone_id" value="([^"]+)"', page.content.decode()).group(1)
+    response = http.post(
+        "/gui/signin/add-phone", {"next": path, "phone_id": phone_id, "pin": last_pin()}
+    )
+    assert response["Location"] == path
+    code = query_of(http.get(path)["Location"])["code"]
+    token = http.post(
+        "/oauth/token",
+        {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT},
+        HTTP_AUTHORIZATION=basic(rp.client_id, rp.secret),
+    ).json()
+    payload = token["id_token"].split(".")[1]
+    claims_out = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims_out["phone_number"] == "4795550177"  # released without the phone scope
+
+
+def test_prompt_none_with_a_missing_essential_claim_is_interaction_required(rp):
+    UserFactory(email="nophone@example.com", phone=None)
+    http = HttpClient()
+    claims = json.dumps({"userinfo": {"phone_number": {"essential": True}}})
+    password_sign_in(http, "nophone@example.com", PASSWORD)
+    response = http.get(authorize_path(rp, claims=claims, prompt="none", state="s1"))
+    assert query_of(response["Location"])["error"] == "interaction_required"
