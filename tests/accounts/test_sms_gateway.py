@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import redis
 import requests
 from django.db import connection
 
@@ -129,9 +130,10 @@ def _database_url() -> str:
     )
 
 
-@pytest.fixture
-def two_servers(gateway, tmp_path: Path):
-    """Two gunicorn processes on this test database, sharing nothing but PostgreSQL."""
+@pytest.fixture(params=["dbcache", "redis"])
+def two_servers(request, gateway, tmp_path: Path):
+    """Two gunicorn processes on this test database sharing the default cache (a table on
+    PostgreSQL) or, the documented option for larger deployments, Redis (django-redis)."""
     root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
@@ -143,6 +145,10 @@ def two_servers(gateway, tmp_path: Path):
         "DB_CONN_MAX_AGE": "0",
     }
     env.pop("CACHE_URL", None)  # the default: the database cache
+    if request.param == "redis":
+        # The machine's Redis (127.0.0.1:6379); a database of its own, emptied first.
+        redis.Redis(host="127.0.0.1", port=6379, db=15).flushdb()
+        env["CACHE_URL"] = "redis://127.0.0.1:6379/15"
     processes, urls = [], []
     for _ in range(2):
         port = _free_port()
@@ -180,6 +186,8 @@ def two_servers(gateway, tmp_path: Path):
     for process in processes:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=10)
+    if request.param == "redis":
+        redis.Redis(host="127.0.0.1", port=6379, db=15).flushdb()
 
 
 def _ask_for_a_pin(server: str, number: str) -> requests.Response:
