@@ -14,6 +14,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pytest
 import redis
@@ -124,10 +125,13 @@ def _free_port() -> int:
 
 def _database_url() -> str:
     settings = connection.settings_dict
-    return (
-        f"postgres://{settings['USER']}:{settings['PASSWORD'] or ''}@{settings['HOST']}:"
-        f"{settings['PORT']}/{settings['NAME']}"
-    )
+    user, password = quote(settings["USER"] or ""), quote(settings["PASSWORD"] or "")
+    host, port = settings["HOST"] or "", settings["PORT"] or ""
+    if host.startswith("/"):
+        # The embedded server listens on a socket folder: libpq's host and port parameters.
+        query = urlencode({"host": host, "port": port} if port else {"host": host})
+        return f"postgres://{user}:{password}@/{settings['NAME']}?{query}"
+    return f"postgres://{user}:{password}@{host}:{port or 5432}/{settings['NAME']}"
 
 
 @pytest.fixture(params=["dbcache", "redis"])
@@ -176,9 +180,9 @@ def two_servers(request, gateway, tmp_path: Path):
     for url in urls:
         while True:
             try:
-                if requests.get(f"{url}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 pass
             assert time.monotonic() < deadline, "the servers did not start"
             time.sleep(0.2)
