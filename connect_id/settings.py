@@ -265,6 +265,11 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
     }
 }
+# The provider's own cookie names (session, CSRF, language below): cookies ignore ports, so a
+# relying party served on the same host with Django's default "sessionid" would overwrite ours
+# and sign both out (RFC 6265 §8.5).
+SESSION_COOKIE_NAME = "connect_session"
+CSRF_COOKIE_NAME = "connect_csrf"
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

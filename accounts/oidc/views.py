@@ -6,6 +6,7 @@ import base64
 import binascii
 import datetime as dt
 import functools
+import hashlib
 import json
 from typing import Any
 from urllib.parse import unquote_plus, urlencode
@@ -194,6 +195,13 @@ class AuthorizeView(AuthorizationView):
             form.cleaned_data.get("redirect_uri") or ""
         ):
             return self._bad_form("Unknown client or unregistered redirect URI.")
+        pending = self.request.session.get(PENDING_CONSENTS_KEY, [])
+        digest = _consent_digest(form.cleaned_data)
+        if digest not in pending:
+            # The decision covers only what the pending authorization request asked for: a
+            # hidden field edited in the browser (a scope the client did not ask for) is refused.
+            return self._bad_form("The consent form does not match the authorization request.")
+        self.request.session[PENDING_CONSENTS_KEY] = [d for d in pending if d != digest]
         return super().form_valid(form)
 
     def form_invalid(self, form: Any) -> HttpResponse:
@@ -214,6 +222,9 @@ class AuthorizeView(AuthorizationView):
             "claims": json.dumps(credentials["claims"]) if credentials.get("claims") else None,
         }
         form = self.get_form(self.get_form_class())
+        # Remember what this consent page asks (a few, for several tabs) to check the answer.
+        pending = self.request.session.get(PENDING_CONSENTS_KEY, [])
+        self.request.session[PENDING_CONSENTS_KEY] = [*pending, _consent_digest(form.initial)][-5:]
         context = {
             "form": form,
             "client": client,
@@ -236,6 +247,27 @@ class AuthorizeView(AuthorizationView):
 
 
 SSO_KEY = "connect_sso"
+PENDING_CONSENTS_KEY = "connect_consents"
+_CONSENT_FIELDS = (
+    "client_id",
+    "redirect_uri",
+    "scope",
+    "response_type",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "claims",
+    "resource",
+)
+
+
+def _consent_digest(values: dict[str, Any]) -> str:
+    """A digest of the authorization request a consent form carries in its hidden fields."""
+    canonical = json.dumps([str(values.get(name) or "") for name in _CONSENT_FIELDS])
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
 ERROR_DESCRIPTIONS = {
     "invalid_scope": "The client asked for a scope it is not registered for.",
     "access_denied": "The user did not allow the request.",

@@ -423,3 +423,16 @@ def test_prompt_none_with_a_missing_essential_claim_is_interaction_required(rp):
     password_sign_in(http, "nophone@example.com", PASSWORD)
     response = http.get(authorize_path(rp, claims=claims, prompt="none", state="s1"))
     assert query_of(response["Location"])["error"] == "interaction_required"
+
+
+def test_the_providers_cookies_have_names_of_their_own(alice):
+    http = HttpClient()
+    response = password_sign_in(http, "alice@example.com", PASSWORD)
+    assert {"connect_session", "connect_device"} <= set(response.cookies)
+    http.post("/i18n/setlang/", {"language": "nb", "next": "/"})
+    assert {"connect_session", "connect_csrf", "connect_language"} <= set(http.cookies)
+    # A relying party on the same host (any port) sets Django's default names: ours survive.
+    http.cookies["sessionid"] = "the relying party's session"
+    http.cookies["csrftoken"] = "the relying party's token"
+    page = http.get("/gui/signin")
+    assert page.wsgi_request.user.is_authenticated

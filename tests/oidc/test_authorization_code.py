@@ -282,3 +282,26 @@ def test_tokens_remember_their_sso_session(browser, alice, rp):
     token = AccessToken.objects.get()
     assert token.session_id is not None
     assert decode_id_token(browser.http, body["id_token"])["sid"] == token.session_id
+
+
+def test_an_edited_consent_form_cannot_grant_a_scope_the_client_did_not_ask_for(browser, alice, rp):
+    browser.sign_in(alice)
+    query = {
+        "response_type": "code",
+        "client_id": rp.client_id,
+        "redirect_uri": REDIRECT,
+        "scope": "openid",
+        "state": "st-edit",
+    }
+    page = browser.http.get("/oauth/authorize", query)
+    assert page.status_code == 200 and b'name="allow"' in page.content
+    form = {k: v for k, v in page.context["form"].initial.items() if v is not None}
+    form.update(allow="x", scope="openid id.user.read")  # registered, but not asked for
+    response = browser.http.post("/oauth/authorize?" + page.request["QUERY_STRING"], form)
+    assert response.status_code == 400
+    assert not Consent.objects.filter(user=alice, client=rp).exists()
+    # The form as shown still works.
+    form["scope"] = "openid"
+    response = browser.http.post("/oauth/authorize?" + page.request["QUERY_STRING"], form)
+    assert response.status_code == 302 and "code=" in response["Location"]
+    assert Consent.objects.get(user=alice, client=rp).scopes == ["openid"]

@@ -212,7 +212,7 @@ def test_an_unticked_stay_signed_in_gives_td_sls_and_a_browser_session_cookie(li
     rp.browser.get(signin)
     rp.post(signin, {"identifier": "kari@example.com"})
     response = rp.post(f"{live}/gui/signin/password", {"password": PASSWORD})  # box unticked
-    cookie = next(c for c in rp.browser.cookies if c.name == "sessionid")
+    cookie = next(c for c in rp.browser.cookies if c.name == "connect_session")
     assert cookie.expires is None  # ends with the browser
     claims = rp.id_token(rp.follow(response, live).headers["Location"], flow)
     assert claims["td_sls"] is True
@@ -223,6 +223,6 @@ def test_an_unticked_stay_signed_in_gives_td_sls_and_a_browser_session_cookie(li
     rp2.browser.get(signin)
     rp2.post(signin, {"identifier": "kari@example.com"})
     response = rp2.post(f"{live}/gui/signin/password", {"password": PASSWORD, "stay": "on"})
-    cookie = next(c for c in rp2.browser.cookies if c.name == "sessionid")
+    cookie = next(c for c in rp2.browser.cookies if c.name == "connect_session")
     assert cookie.expires is not None and cookie.expires > time.time() + 80 * 86400
     assert rp2.id_token(rp2.follow(response, live).headers["Location"], flow)["td_sls"] is False
