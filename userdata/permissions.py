@@ -17,7 +17,7 @@ from rest_framework.exceptions import APIException
 from accounts.audit import Actor
 from accounts.errors import UserNotFound
 from accounts.models import ApiCredential, Client, User
-from accounts.oidc.tokens import REALM, access_token_lookup
+from accounts.oidc.tokens import REALM, access_token_lookup, bearer_challenge
 from accounts.services import api_credential_authenticate
 
 USER_ID_RE = re.compile(r"[0-9]{19}")
@@ -43,7 +43,7 @@ class AccessRule:
     def challenges(self) -> list[str]:
         out = []
         if self.scope:
-            out.append(f'Bearer realm="{REALM}", scope="{self.scope}"')
+            out.append(bearer_challenge(scope=self.scope))
         if self.operation:
             out.append(f'Basic realm="{REALM}", charset="UTF-8"')
         return out
@@ -102,8 +102,12 @@ def _unauthorized(rule: AccessRule, code: str, detail: str, **bearer: str) -> Ac
     challenges = rule.challenges
     if bearer and rule.scope:
         # RFC 6750 §3: the error attributes go on the Bearer challenge.
-        params = "".join(f', {name}="{value}"' for name, value in bearer.items())
-        challenges = [f'Bearer realm="{REALM}"{params}', *challenges[1:]]
+        challenges = [
+            bearer_challenge(
+                error=bearer.get("error"), description=bearer.get("error_description")
+            ),
+            *challenges[1:],
+        ]
     return AccessProblem(
         status=401,
         code=code,
@@ -120,8 +124,7 @@ def _insufficient_scope(rule: AccessRule, detail: str) -> AccessProblem:
         code="insufficient_scope",
         detail=detail,
         challenges=[
-            f'Bearer realm="{REALM}", error="insufficient_scope", '
-            f'error_description="{detail}", scope="{rule.scope}"'
+            bearer_challenge(error="insufficient_scope", description=detail, scope=rule.scope)
         ],
         oauth_error="insufficient_scope",
     )

@@ -23,6 +23,21 @@ from accounts.rows import Columns, fetch_joined
 REALM = "CONNECT ID"
 
 
+def bearer_challenge(
+    *, error: str | None = None, description: str | None = None, scope: str | None = None
+) -> str:
+    """The WWW-Authenticate value of a Bearer challenge (RFC 6750 §3), for every endpoint that
+    takes a bearer token. A request that carried no credentials at all gets no error attribute
+    (RFC 6750 §3.1); one with a bad token gets invalid_token, a narrow one insufficient_scope."""
+    params = [f'realm="{REALM}"']
+    params += [
+        f'{name}="{value}"'
+        for name, value in (("error", error), ("error_description", description), ("scope", scope))
+        if value
+    ]
+    return "Bearer " + ", ".join(params)
+
+
 def bearer_from_header(request: HttpRequest) -> str | None:
     """The token of an `Authorization: Bearer <token>` header (RFC 6750 §2.1), or None."""
     header = request.META.get("HTTP_AUTHORIZATION", "")

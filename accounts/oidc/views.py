@@ -46,6 +46,7 @@ from accounts.oidc.tokens import (
     REALM,
     access_token_lookup,
     access_token_with_claims,
+    bearer_challenge,
     bearer_from_header,
     checksum,
 )
@@ -357,11 +358,18 @@ class RevokeTokenView(dot.RevokeTokenView):
 
 def bearer_error(status: int, error: str, description: str, *, scope: str = "") -> JsonResponse:
     """RFC 6750 §3: the WWW-Authenticate challenge, and the same error as JSON (spec §1.0)."""
-    params = f'realm="{REALM}", error="{error}", error_description="{description}"'
-    if scope:
-        params += f', scope="{scope}"'
     response = JsonResponse({"error": error, "error_description": description}, status=status)
-    response["WWW-Authenticate"] = f"Bearer {params}"
+    response["WWW-Authenticate"] = bearer_challenge(
+        error=error, description=description, scope=scope
+    )
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def bearer_required(status: int = 401) -> JsonResponse:
+    """No credentials at all: a challenge without an error code (RFC 6750 §3.1)."""
+    response = JsonResponse({"error_description": "An access token is required."}, status=status)
+    response["WWW-Authenticate"] = bearer_challenge()
     response["Cache-Control"] = "no-store"
     return response
 
@@ -390,7 +398,9 @@ def userinfo(request: HttpRequest) -> HttpResponse:
     if error is not None:
         return error
     status = settings.USERINFO_INVALID_TOKEN_STATUS
-    found = access_token_with_claims(raw) if raw else None
+    if not raw:
+        return bearer_required(status)
+    found = access_token_with_claims(raw)
     if found is None:
         return bearer_error(status, "invalid_token", "The access token is invalid or expired.")
     token, preferred = found
@@ -597,7 +607,9 @@ def logout_endpoint(request: HttpRequest) -> HttpResponse:
 
 def _token_logout(request: HttpRequest) -> HttpResponse:
     raw = bearer_from_header(request)
-    token = access_token_lookup(raw) if raw else None
+    if not raw:
+        return bearer_required()
+    token = access_token_lookup(raw)
     if token is None:
         return bearer_error(401, "invalid_token", "The access token is invalid or expired.")
     session = (

@@ -166,14 +166,27 @@ def test_userinfo_refuses_a_token_in_the_query_string(anon, tokens):
     assert 'error="invalid_request"' in response["WWW-Authenticate"]
 
 
-@pytest.mark.parametrize("token", [None, "not-a-token"])
-def test_userinfo_without_a_valid_token_is_401_invalid_token(anon, token, db):
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"} if token else {}
-    response = anon.get("/oauth/userinfo", **headers)
+def test_userinfo_with_a_bad_token_is_401_invalid_token(anon, db):
+    response = anon.get("/oauth/userinfo", HTTP_AUTHORIZATION="Bearer not-a-token")
     assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Bearer ")
+    assert response["WWW-Authenticate"].startswith('Bearer realm="CONNECT ID", ')
     assert 'error="invalid_token"' in response["WWW-Authenticate"]
     assert response.json()["error"] == "invalid_token"
+
+
+@pytest.mark.parametrize("path", ["/oauth/userinfo", "/id/users/me"])
+def test_no_credentials_at_all_get_a_challenge_without_an_error_code(anon, db, path):
+    # RFC 6750 §3.1: "If the request lacks any authentication information ... the resource
+    # server SHOULD NOT include an error code".
+    response = anon.get(path)
+    assert response.status_code == 401
+    challenge = response["WWW-Authenticate"]
+    assert challenge.startswith('Bearer realm="CONNECT ID"') and "error=" not in challenge
+
+
+def test_native_logout_without_a_token_is_a_plain_challenge(anon, db):
+    response = anon.post("/oauth/logout")
+    assert response.status_code == 401 and "error=" not in response["WWW-Authenticate"]
 
 
 def test_userinfo_with_an_expired_or_revoked_token_is_401(anon, tokens, rp):
