@@ -197,7 +197,7 @@ OAUTH2_PROVIDER = {
 # A rotated refresh token still works this long, for clients refreshing concurrently (each use
 # gets a new pair in the same family); after it, reuse revokes the whole family (RFC 9700
 # §4.14.2).
-REFRESH_TOKEN_GRACE_SECONDS = env.int("REFRESH_TOKEN_GRACE_SECONDS", default=10)
+REFRESH_TOKEN_GRACE_SECONDS = env.int("REFRESH_TOKEN_GRACE_SECONDS", default=0)
 # Signing keys: in the database, private parts encrypted with this Fernet key (default: derived
 # from SECRET_KEY), or read from PEM files (the first signs, all are published).
 OIDC_KEY_ENCRYPTION_KEY = env.str("OIDC_KEY_ENCRYPTION_KEY", default="")

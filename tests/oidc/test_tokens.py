@@ -47,7 +47,17 @@ def test_refresh_rotates_the_refresh_token(anon, rp, tokens):
     assert userinfo(anon, tokens["access_token"]).status_code == 401  # the old one is gone
 
 
-def test_concurrent_reuse_within_the_grace_window_gets_a_new_pair(anon, rp, tokens):
+def test_by_default_a_rotated_out_refresh_token_is_refused_and_its_family_revoked(anon, rp, tokens):
+    # RFC 9700 §4.14.2, strict as node-oidc-provider, Ory Hydra and Auth0 are by default.
+    first = refresh(anon, rp, tokens["refresh_token"]).json()
+    replay = refresh(anon, rp, tokens["refresh_token"])
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert refresh(anon, rp, first["refresh_token"]).status_code == 400
+    assert userinfo(anon, first["access_token"]).status_code == 401
+
+
+def test_concurrent_reuse_within_the_grace_window_gets_a_new_pair(anon, rp, tokens, settings):
+    settings.REFRESH_TOKEN_GRACE_SECONDS = 10  # the documented opt-in
     first = refresh(anon, rp, tokens["refresh_token"]).json()
     second = refresh(anon, rp, tokens["refresh_token"])  # the "concurrent" request
     assert second.status_code == 200, second.content
@@ -56,6 +66,7 @@ def test_concurrent_reuse_within_the_grace_window_gets_a_new_pair(anon, rp, toke
 
 
 def test_reuse_after_the_grace_window_revokes_the_whole_family(anon, rp, tokens, settings):
+    settings.REFRESH_TOKEN_GRACE_SECONDS = 10
     first = refresh(anon, rp, tokens["refresh_token"]).json()
     RefreshToken.objects.exclude(revoked=None).update(
         revoked=timezone.now() - dt.timedelta(seconds=settings.REFRESH_TOKEN_GRACE_SECONDS + 1)
