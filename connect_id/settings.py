@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "oauth2_provider",
     "accounts",
     "userdata",
@@ -361,6 +362,9 @@ SPECTACULAR_SETTINGS = {
     "OAS_VERSION": "3.1.0",
     "SCHEMA_PATH_PREFIX": "/id",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Redoc from drf-spectacular-sidecar's static files, not a CDN (templates/drf_spectacular
+    # drops the web font too).
+    "REDOC_DIST": "SIDECAR",
     "SERVE_PUBLIC": True,
     "SERVE_AUTHENTICATION": [],
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -99,3 +100,15 @@ def test_api_keeps_to_its_schema_and_never_fails(case, fuzz_world):
 
 def test_basic_header_helper_round_trips():
     assert basic_header("u", "p") == "Basic dTpw"
+
+
+def test_the_docs_page_loads_nothing_from_elsewhere(anon, db):
+    from django.contrib.staticfiles import finders
+
+    page = anon.get("/id/docs")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "https://" not in html and "http://" not in html
+    script = re.search(r'<script src="([^"]+)"', html).group(1)
+    assert script.startswith("/static/drf_spectacular_sidecar/redoc/")
+    assert finders.find(script.removeprefix("/static/"))  # shipped in the package
