@@ -414,20 +414,22 @@ def userinfo(request: HttpRequest) -> HttpResponse:
 
 @csrf_exempt
 @never_cache
-@require_GET
+@require_http_methods(["GET", "POST"])
 def tokeninfo(request: HttpRequest) -> HttpResponse:
     """CONNECT's tokeninfo (spec §A3): clientid, scope, userid, ttl; ID and logout tokens are
-    verified and decoded for developers."""
+    verified and decoded for developers. GET with the token in the query is CONNECT's form;
+    POST with a form body keeps the token out of URLs (RFC 9700 §4.3.2) and is preferred."""
+    params = request.POST if request.method == "POST" else request.GET
     for name in ("id_token", "logout_token"):
-        if name in request.GET:
-            claims = _verified_jwt_claims(request.GET[name], check_expiry=name == "logout_token")
+        if name in params:
+            claims = _verified_jwt_claims(params[name], check_expiry=name == "logout_token")
             if claims is None:
                 return JsonResponse(
                     {"error": "invalid_token", "error_description": "Signature or issuer invalid."},
                     status=400,
                 )
             return JsonResponse(claims)
-    raw = request.GET.get("access_token") or bearer_from_header(request)
+    raw = params.get("access_token") or bearer_from_header(request)
     token = access_token_lookup(raw) if raw else None
     if token is None:
         return JsonResponse(
