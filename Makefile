@@ -1,5 +1,6 @@
-# CONNECT ID: `make run` serves a demo on 127.0.0.1:8000, `make test` runs every test.
-# Both create the virtual environment and install on first use; nothing is installed by hand.
+# CONNECT ID: `make run` serves a demo on 127.0.0.1:8000 (HOST=… PORT=… to change), `make test`
+# runs every test. Both create the virtual environment and install on first use; nothing is
+# installed by hand.
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -9,9 +10,11 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 # Development defaults for `make run` only; production reads the real environment (.env.example).
 RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
+# The settings file every manage.py command reads (connect_id/settings.py reads ENV_FILE too).
+ENV_FILE ?= .env
 
 .DEFAULT_GOAL := help
-.PHONY: help install run migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
+.PHONY: help install env run migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -24,14 +27,28 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv and install the project with its dev tools
 
-migrate: $(STAMP) ## Apply database migrations
+# Written once, never overwritten: so that `manage.py …` works after `make run` with nothing to
+# export (development only; production sets the real environment, see .env.example).
+$(ENV_FILE):
+	@umask 077 && { \
+	  echo "# Written by the first 'make run' for development; git-ignored. See .env.example."; \
+	  echo "DEBUG=1"; \
+	  echo "SECRET_KEY=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(50))')"; \
+	} > $@
+	@echo "Wrote $@ (DEBUG=1 and a generated SECRET_KEY, for development)."
+
+env: $(ENV_FILE) ## Write a development .env (DEBUG=1, a generated SECRET_KEY) unless one exists
+
+migrate: $(STAMP) $(ENV_FILE) ## Apply database migrations
 	$(RUN_ENV) $(BIN)/python manage.py migrate --no-input
 
 demo: migrate ## Create the demo admin, user and client and print their credentials
 	$(RUN_ENV) $(BIN)/python manage.py bootstrap_demo
 
-run: demo ## Install, migrate, create the demo data and serve on 127.0.0.1:8000 (embedded PostgreSQL)
-	$(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+run: demo ## Install, migrate, create demo data, serve on HOST:PORT (default 127.0.0.1:8000)
+	@# Ctrl-C or SIGTERM to the group ends the server; the trap then stops the embedded PostgreSQL.
+	@trap '$(BIN)/python -m connect_id.embedded_db stop' EXIT; trap 'exit 130' INT TERM; \
+	  $(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
 	$(BIN)/python -m pytest

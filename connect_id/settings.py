@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -15,7 +16,8 @@ from connect_id.embedded_db import embedded_database
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The environment wins over the file; ENV_FILE names another file (e.g. /etc/connect-id/env).
+environ.Env.read_env(os.environ.get("ENV_FILE") or BASE_DIR / ".env", overwrite=False)
 
 # --- Core ------------------------------------------------------------------------------------
 DEBUG = env.bool("DEBUG", default=False)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from aiosmtpd.controller import Controller
 
@@ -35,6 +36,20 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
+
+
+def database_url() -> str:
+    """A DATABASE_URL for the test database, so a subprocess (a server, a command) sees what
+    this test sees: a TCP host, or the embedded server's socket folder as libpq parameters."""
+    from django.db import connection
+
+    db = connection.settings_dict
+    user, password = quote(db["USER"] or ""), quote(db["PASSWORD"] or "")
+    host, port = db["HOST"] or "", db["PORT"] or ""
+    if host.startswith("/"):
+        query = urlencode({"host": host, "port": port} if port else {"host": host})
+        return f"postgres://{user}:{password}@/{db['NAME']}?{query}"
+    return f"postgres://{user}:{password}@{host}:{port or 5432}/{db['NAME']}"
 
 
 def _wait(condition: threading.Condition, found: Any, timeout: float, what: str) -> Any:

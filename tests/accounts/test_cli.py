@@ -8,15 +8,14 @@ import subprocess
 import sys
 from io import StringIO
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.core.management import call_command
-from django.db import connection
 
 from accounts.models import ApiCredential, AuditEvent, Client, Email, Phone, User
+from tests.servers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -131,16 +130,6 @@ def test_create_api_credential_prints_username_and_password(db):
     assert credential.allows("mails:read") and not credential.allows("mails:write")
 
 
-def _database_url() -> str:
-    """A DATABASE_URL for the test database, so a subprocess sees what this test sees."""
-    db = connection.settings_dict
-    auth = f"{quote(db['USER'])}:{quote(db['PASSWORD'] or '')}"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    if (db["HOST"] or "").startswith("/"):  # a Unix socket directory (the embedded server)
-        return f"postgres://{auth}@{port}/{quote(db['HOST'], safe='')}/{db['NAME']}"
-    return f"postgres://{auth}@{db['HOST']}{port}/{db['NAME']}"
-
-
 BAD_INPUT = [
     (["create_user", "--email", "not-an-email", "--password", "good password"], "email_invalid"),
     (["create_user", "--email", "ok@example.com", "--phone", "12345"], "phone_invalid"),
@@ -207,7 +196,7 @@ BAD_INPUT = [
 def test_bad_input_exits_non_zero_with_one_line_and_writes_nothing(args, code):
     models = [User, Email, Phone, Client, ApiCredential, AuditEvent]
     before = [m.objects.count() for m in models]
-    env = {**os.environ, "DATABASE_URL": _database_url(), "SECRET_KEY": settings.SECRET_KEY}
+    env = {**os.environ, "DATABASE_URL": database_url(), "SECRET_KEY": settings.SECRET_KEY}
     proc = subprocess.run(  # noqa: S603 (fixed argv)
         [sys.executable, "manage.py", *args, "--json"],
         cwd=ROOT,

@@ -14,14 +14,13 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote, urlencode
 
 import pytest
 import redis
 import requests
-from django.db import connection
 
 from accounts import sms
+from tests.servers import database_url, free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -117,23 +116,6 @@ def test_an_unreachable_gateway_is_logged_not_raised(settings, caplog):
     assert "was not sent" in caplog.text and "777777" not in caplog.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _database_url() -> str:
-    settings = connection.settings_dict
-    user, password = quote(settings["USER"] or ""), quote(settings["PASSWORD"] or "")
-    host, port = settings["HOST"] or "", settings["PORT"] or ""
-    if host.startswith("/"):
-        # The embedded server listens on a socket folder: libpq's host and port parameters.
-        query = urlencode({"host": host, "port": port} if port else {"host": host})
-        return f"postgres://{user}:{password}@/{settings['NAME']}?{query}"
-    return f"postgres://{user}:{password}@{host}:{port or 5432}/{settings['NAME']}"
-
-
 @pytest.fixture(params=["dbcache", "redis"])
 def two_servers(request, gateway, tmp_path: Path):
     """Two gunicorn processes on this test database sharing the default cache (a table on
@@ -141,7 +123,7 @@ def two_servers(request, gateway, tmp_path: Path):
     root = Path(__file__).resolve().parents[2]
     env = {
         **os.environ,
-        "DATABASE_URL": _database_url(),
+        "DATABASE_URL": database_url(),
         "DEBUG": "0",
         "SMS_BACKEND": "accounts.sms.HttpGatewayBackend",
         "SMS_GATEWAY_URL": gateway.url,
@@ -155,7 +137,7 @@ def two_servers(request, gateway, tmp_path: Path):
         env["CACHE_URL"] = "redis://127.0.0.1:6379/15"
     processes, urls = [], []
     for _ in range(2):
-        port = _free_port()
+        port = free_port()
         processes.append(
             subprocess.Popen(  # noqa: S603
                 [

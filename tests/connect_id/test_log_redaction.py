@@ -13,9 +13,9 @@ import pytest
 import requests
 
 from connect_id.logs import RedactSecrets, redact
-from tests.accounts.test_sms_gateway import _database_url, _free_port
 from tests.conftest import issue_access_token
 from tests.factories import UserFactory
+from tests.servers import database_url, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,9 +47,9 @@ def test_tokeninfo_takes_a_post_form(anon, alice):
 def test_the_request_log_of_a_tokeninfo_call_holds_no_token(tmp_path):
     user = UserFactory()
     raw = issue_access_token(user, "openid")
-    port = _free_port()
+    port = free_port()
     log = tmp_path / "server.log"
-    env = {**os.environ, "DATABASE_URL": _database_url(), "DEBUG": "1", "DB_CONN_MAX_AGE": "0"}
+    env = {**os.environ, "DATABASE_URL": database_url(), "DEBUG": "1", "DB_CONN_MAX_AGE": "0"}
     with log.open("w") as out:
         server = subprocess.Popen(  # noqa: S603
             [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{port}"],

@@ -1,0 +1,62 @@
+"""`make run` as a newcomer runs it: it serves where asked and stops the embedded PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import psutil
+import requests
+
+from tests.servers import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_make_run_serves_on_port_and_stopping_it_stops_the_embedded_database(tmp_path: Path):
+    port = free_port()
+    data = tmp_path / "pgdata"
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": os.environ.get("HOME", "/root"),
+        # A data folder and .env of this test's own; no DATABASE_URL: the embedded server.
+        "EMBEDDED_PG_DIR": str(data),
+        "ENV_FILE": str(tmp_path / ".env"),
+    }
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        make = subprocess.Popen(  # noqa: S603
+            ["make", "run", f"PORT={port}"],  # noqa: S607 (make from PATH)
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, as a terminal would give it
+        )
+    try:
+        deadline = time.monotonic() + 240
+        while True:
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            assert make.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(1)
+        printed = log.read_text()
+        # bootstrap_demo's links point where the server listens.
+        assert f"http://127.0.0.1:{port}/admin/" in printed
+        assert ":8000" not in printed
+        assert (tmp_path / ".env").exists()
+        postmaster = psutil.Process(int((data / "postmaster.pid").read_text().split()[0]))
+        assert postmaster.is_running()
+    finally:
+        os.killpg(make.pid, signal.SIGTERM)  # what a service manager or Ctrl-C does
+        make.wait(timeout=60)
+    postmaster.wait(timeout=30)
+    assert not postmaster.is_running()
+    assert not (data / "postmaster.pid").exists()
