@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import environ
 from csp.constants import NONCE, NONE, SELF
@@ -99,6 +100,8 @@ else:
     DATABASES = {
         "default": embedded_database(Path(env.str("EMBEDDED_PG_DIR", default=BASE_DIR / ".pgdata")))
     }
+# During a database outage every request gets 503 with this Retry-After (connect_id.outage).
+OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 # Persistent connections: the hot paths (token, userinfo, /id/) must not pay a connect per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
 # Server-side parameter binding lets psycopg prepare the hot statements once per connection, so
@@ -317,7 +320,7 @@ STATIC_ROOT = env.str("STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # --- REST framework (the /id/ API) -----------------------------------------------------------
-REST_FRAMEWORK = {
+REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "UNAUTHENTICATED_USER": None,
@@ -446,3 +449,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=90 * 86400)
 # A browser that signed in to an account is remembered this long, so that strangers guessing
 # that account's password cannot lock its owner out there.
 KNOWN_DEVICE_SECONDS = env.int("KNOWN_DEVICE_SECONDS", default=365 * 86400)
+
+# --- My CONNECT account (the portal at /gui/mypage) ----------------------------------------------
+# Sensitive changes (password, removing or preferring an email or phone) need a password sign-in
+# this recent (seconds); older sessions are sent through the password step again.
+MYPAGE_STEP_UP_SECONDS = env.int("MYPAGE_STEP_UP_SECONDS", default=600)
+# How long the link mailed to the old preferred address can put it back (seconds).
+MYPAGE_UNDO_SECONDS = env.int("MYPAGE_UNDO_SECONDS", default=3 * 86400)

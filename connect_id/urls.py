@@ -12,6 +12,9 @@ from connect_id import health
 admin.site.site_header = "CONNECT ID administration"
 admin.site.site_title = "CONNECT ID"
 
+# A database outage answers 503 with Retry-After (connect_id.outage), any other error 500.
+handler500 = "connect_id.outage.server_error"
+
 urlpatterns = [
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
