@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -35,7 +35,8 @@ class GrantQuerySet(models.QuerySet["Grant"]):
     def _filter_or_exclude(self, negate: bool, args: Any, kwargs: Any) -> Any:
         if "code" in kwargs:
             kwargs = {**kwargs, "code": code_digest(kwargs["code"])}
-        return super()._filter_or_exclude(negate, args, kwargs)
+        # A private QuerySet method that django-stubs does not declare.
+        return super()._filter_or_exclude(negate, args, kwargs)  # type: ignore[misc]
 
 
 class UserManager(BaseUserManager["User"]):
@@ -66,7 +67,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     updated_at = models.DateTimeField(auto_now=True)
 
     USERNAME_FIELD = "id"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
     objects = UserManager()
 
@@ -513,3 +514,27 @@ class OneTimePin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.purpose} PIN for {self.number[:4]}…"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST sent with an `Idempotency-Key`, kept so that a retry of the
+    same request gets it again instead of acting twice (accounts.idempotency)."""
+
+    # Whose key it is: the audit actor (api:<username>, or user:<id> with its client), so two
+    # callers never share a key space.
+    owner = models.CharField(max_length=200)
+    key = models.CharField(max_length=255)
+    # SHA-256 of method, path and body: the same key with another request is refused (422).
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    headers = models.JSONField(default=dict)
+    body = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "key"], name="idempotency_key_once_per_owner")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner} {self.key}"

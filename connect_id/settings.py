@@ -361,6 +361,8 @@ LOGGING = {
 }
 
 # --- /id/ API (userdata) ----------------------------------------------------------------------
+# A POST with an Idempotency-Key gets its first answer again for this long (accounts.idempotency).
+IDEMPOTENCY_KEY_SECONDS = env.int("IDEMPOTENCY_KEY_SECONDS", default=86400)
 # JSON in and out (CONNECT's legacy vendor type is read as JSON), RFC 9457 problem+json errors;
 # authorisation is declared per view (userdata.permissions), so no DRF authentication classes.
 REST_FRAMEWORK.update(

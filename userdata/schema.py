@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.utils import OpenApiParameter
 
 from userdata.serializers import Problem
 
@@ -22,9 +23,29 @@ PROBLEM_STATUSES = {
 }
 
 
+IDEMPOTENCY_KEY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: a POST sent again with the same key and body within 24 hours gets "
+        "the first answer (with `Idempotent-Replayed: true`) and acts once; the same key with "
+        "another body is 422 `idempotency_key_reused`. Keys are per credential, 1 to 255 "
+        "printable ASCII characters."
+    ),
+)
+
+
 class ApiAutoSchema(AutoSchema):
     def _rule(self) -> Any:
         return getattr(self.view, "access_rules", {}).get(self.method)
+
+    def get_override_parameters(self) -> list[Any]:
+        parameters = list(super().get_override_parameters())
+        rule = self._rule()
+        if self.method == "POST" and rule is not None and not rule.public:
+            parameters.append(IDEMPOTENCY_KEY)
+        return parameters
 
     def get_auth(self) -> list[dict[str, list[str]]]:
         rule = self._rule()
@@ -57,7 +78,9 @@ class ApiAutoSchema(AutoSchema):
         rule = self._rule()
         if rule is None or rule.public:
             return responses
-        extra = getattr(self.view, "extra_problem_statuses", {})
+        extra = dict(getattr(self.view, "extra_problem_statuses", {}))
+        if self.method == "POST":
+            extra["422"] = "The Idempotency-Key was used with another request."
         for status, description in {**PROBLEM_STATUSES, **extra}.items():
             if status not in responses:
                 response = self._get_response_for_code(

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView
 from rest_framework.exceptions import MethodNotAllowed, NotFound
@@ -18,7 +20,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
-from accounts import selectors, services
+from accounts import idempotency, selectors, services
 from accounts.errors import AccountLinkNotFound, MailNotFound, PhoneNotFound, UserNotFound
 from accounts.models import AccountLink, Email, Phone, User
 from connect_id.errors import DomainError
@@ -59,6 +61,13 @@ def _if_match(value: str | None) -> tuple[str, ...] | None:
     return tuple(tags)
 
 
+class _Replay(Exception):
+    """The stored answer to a retried POST, raised from initial() to skip the handler."""
+
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
 class ApiView(APIView):
     """Base of every /id/ view: authorises from `access_rules` before the handler runs."""
 
@@ -72,6 +81,8 @@ class ApiView(APIView):
     principal: Principal
     subject_id: str
     base: str
+    _idempotency_key: str | None = None
+    _claim: idempotency.Claim | None = None
 
     @property
     def allowed_methods(self) -> list[str]:
@@ -91,6 +102,44 @@ class ApiView(APIView):
         if "connectId" in kwargs:
             self.subject_id = subject_user_id(self.principal, kwargs["connectId"])
         self.base = f"{request.scheme}://{request.get_host()}"
+        if self._idempotency_key is not None:
+            self._claim_idempotency_key(request, self._idempotency_key)
+
+    # --- Idempotency-Key on POST (accounts.idempotency) ---
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+        header = request.META.get("HTTP_IDEMPOTENCY_KEY")
+        if request.method != "POST" or header is None:
+            return super().dispatch(request, *args, **kwargs)
+        self._idempotency_key = header
+        # Claim, handle and store in one transaction: a concurrent retry waits for this one.
+        with transaction.atomic():
+            response = super().dispatch(request, *args, **kwargs)
+            if self._claim is not None:
+                if response.status_code >= 500:
+                    transaction.set_rollback(True)  # nothing stored: a retry runs afresh
+                else:
+                    if isinstance(response, Response):
+                        response.render()
+                    assert isinstance(response, HttpResponse)
+                    idempotency.complete(self._claim, response)
+        return response
+
+    def _claim_idempotency_key(self, request: Request, header: str) -> None:
+        key = idempotency.parse_key(header)
+        actor = self.principal.actor
+        owner = f"{actor.label}:{actor.client_id}" if actor.client_id else actor.label
+        # The raw body, read before DRF parses it (Django keeps it for the parser).
+        digest = idempotency.fingerprint("POST", request.get_full_path(), request._request.body)
+        claimed = idempotency.claim(owner=owner, key=key, fingerprint=digest)
+        if isinstance(claimed, HttpResponse):
+            raise _Replay(claimed)
+        self._claim = claimed
+
+    def handle_exception(self, exc: Exception) -> Response:
+        if isinstance(exc, _Replay):
+            return exc.response  # type: ignore[return-value]  # finalize_response takes any
+        return super().handle_exception(exc)
 
     # --- helpers for the handlers ---
 
