@@ -7,6 +7,8 @@ the caller (CI), wins. Without it the embedded PostgreSQL is used.
 import os
 
 for name, value in {
+    # Hermetic: a developer's .env (make run writes DEBUG=1 there) never leaks into the tests.
+    "ENV_FILE": os.devnull,
     "DEBUG": "0",
     "SECRET_KEY": "test-secret-key-for-the-test-run-only-0123456789abcdefghijklmnop",
     "SECURE_SSL_REDIRECT": "0",
