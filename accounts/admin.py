@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django import forms
 from django.conf import settings
@@ -38,6 +38,8 @@ from connect_id.errors import DomainError
 
 admin.site.login_form = AdminSignInForm
 
+_FormT = TypeVar("_FormT", bound=forms.Form)
+
 
 def _actor(request: HttpRequest) -> Actor:
     return Actor.of_admin(request.user)  # type: ignore[arg-type]
@@ -48,8 +50,8 @@ def _form_page(
     request: HttpRequest,
     *,
     title: str,
-    form: forms.Form,
-    on_valid: Callable[[forms.Form], HttpResponse],
+    form: _FormT,
+    on_valid: Callable[[_FormT], HttpResponse],
     obj: Any = None,
 ) -> HttpResponse:
     """Render *form*; when it is valid, call *on_valid*, turning a DomainError into form errors."""
@@ -360,7 +362,7 @@ class ClientAdmin(admin.ModelAdmin):
         if not self.has_add_permission(request):
             return HttpResponse(status=403)
 
-        def create(form: forms.Form) -> HttpResponse:
+        def create(form: ClientForm) -> HttpResponse:
             client, secret = services.client_create(actor=_actor(request), **form.registration())
             rows = [("client_id", client.client_id)]
             if secret:
@@ -386,11 +388,12 @@ class ClientAdmin(admin.ModelAdmin):
     ) -> HttpResponse:
         client = self.get_object(request, unquote(object_id))
         if client is None:
-            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+            # A private ModelAdmin helper that django-stubs does not declare.
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)  # type: ignore[attr-defined]
         if not self.has_change_permission(request, client):
             return HttpResponse(status=403)
 
-        def update(form: forms.Form) -> HttpResponse:
+        def update(form: ClientForm) -> HttpResponse:
             services.client_update(client=client, actor=_actor(request), **form.registration())
             messages.success(request, f"Client {client.name} saved.")
             return HttpResponseRedirect(reverse("admin:accounts_client_changelist"))
@@ -460,7 +463,7 @@ class ApiCredentialAdmin(admin.ModelAdmin):
         "last_used_at",
         "revoked_at",
     ]
-    fields = readonly_fields
+    fields = [*readonly_fields]  # a list of the same names, typed as ModelAdmin.fields
     actions = ["revoke"]
 
     @admin.display(description="Operations")

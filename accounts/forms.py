@@ -35,9 +35,11 @@ class AdminSignInForm(AdminAuthenticationForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["username"].max_length = 254
-        self.fields["username"].widget.attrs["maxlength"] = 254
-        self.fields["username"].label = "Email or phone number"
+        username = self.fields["username"]
+        assert isinstance(username, forms.CharField)  # the field declared above
+        username.max_length = 254
+        username.widget.attrs["maxlength"] = 254
+        username.label = "Email or phone number"
 
     def clean(self) -> dict[str, Any]:
         from accounts.throttle import Throttled
@@ -86,6 +88,7 @@ class ContactInlineForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseModelForm.clean() returns cleaned_data
         try:
             if "address" in data:
                 data["address"] = normalize_email(data["address"])
@@ -161,7 +164,9 @@ class ClientForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["allowed_scopes"].choices = [
+        allowed_scopes = self.fields["allowed_scopes"]
+        assert isinstance(allowed_scopes, forms.MultipleChoiceField)  # the field declared above
+        allowed_scopes.choices = [
             (name, f"{name}: {text}") for name, text in settings.OAUTH2_PROVIDER["SCOPES"].items()
         ]
 
@@ -195,6 +200,7 @@ class SetPasswordForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        assert data is not None  # BaseForm.clean() returns cleaned_data
         if data.get("password") != data.get("confirm"):
             self.add_error("confirm", "The two passwords differ.")
         return data

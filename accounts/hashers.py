@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth.hashers import BasePasswordHasher, mask_hash
 from django.utils.crypto import constant_time_compare
+
+if TYPE_CHECKING:  # django-stubs-ext is a dev dependency
+    from django_stubs_ext import StrOrPromise
 
 
 class SecretSHA256Hasher(BasePasswordHasher):
@@ -33,7 +37,7 @@ class SecretSHA256Hasher(BasePasswordHasher):
     def verify(self, password: str, encoded: str) -> bool:
         return constant_time_compare(encoded, self.encode(password, ""))
 
-    def safe_summary(self, encoded: str) -> dict[str, str]:
+    def safe_summary(self, encoded: str) -> dict[StrOrPromise, Any]:
         decoded = self.decode(encoded)
         return {"algorithm": decoded["algorithm"], "hash": mask_hash(decoded["hash"])}
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from django.utils.functional import Promise
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # django-stubs-ext is a dev dependency
+    from django_stubs_ext import StrOrPromise
 
 
 class DomainError(Exception):
@@ -15,9 +18,9 @@ class DomainError(Exception):
     code = "invalid"
     status = 400
     # A plain or lazily translated string (pages show it in the person's language).
-    message: str | Promise = "The request is invalid."
+    message: StrOrPromise = "The request is invalid."
 
-    def __init__(self, message: str | Promise | None = None, *, field: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise | None = None, *, field: str | None = None) -> None:
         self.message = message or self.message
         self.field = field
         super().__init__(self.message)
@@ -26,10 +29,10 @@ class DomainError(Exception):
 class NotFound(DomainError):
     code = "not_found"
     status = 404
-    message = "Not found."
+    message: StrOrPromise = "Not found."
 
 
 class Conflict(DomainError):
     code = "conflict"
     status = 409
-    message = "The request conflicts with the current state."
+    message: StrOrPromise = "The request conflicts with the current state."

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from http import HTTPStatus
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.http import Http404
@@ -12,6 +13,9 @@ from rest_framework.response import Response
 
 from connect_id.errors import DomainError
 from userdata.permissions import AccessProblem
+
+if TYPE_CHECKING:  # django-stubs-ext is a dev dependency
+    from django_stubs_ext import StrOrPromise
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -30,7 +34,12 @@ _DRF_CODES: dict[type[exceptions.APIException], str] = {
 
 
 def problem(
-    status: int, code: str, detail: str, *, errors: list[dict[str, str]] | None = None, **extra: Any
+    status: int,
+    code: str,
+    detail: StrOrPromise,
+    *,
+    errors: Sequence[Mapping[str, StrOrPromise]] | None = None,
+    **extra: Any,
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": f"urn:connect-id:problem:{code}",
@@ -94,7 +103,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         )
         return _response(body, exc.headers)
     if isinstance(exc, DomainError):
-        errors = None
+        # Lazily translated messages stay lazy: the JSON renderer translates them.
+        errors: Sequence[Mapping[str, StrOrPromise]] | None = None
         if exc.field:
             field = aliases.get(exc.field, exc.field)
             errors = [{"pointer": _pointer([field]), "detail": exc.message, "code": exc.code}]

@@ -20,5 +20,8 @@ class ConnectServer(Server):
 
     def __init__(self, request_validator: Any, *args: Any, **kwargs: Any) -> None:
         super().__init__(request_validator, *args, **kwargs)
-        self._grant_types = {k: v for k, v in self._grant_types.items() if k in self.GRANTS}
-        self._response_types = {"code": self._response_types["code"]}
+        # oauthlib ships no type information, so these attributes of the base class are Any.
+        self._grant_types: dict[str, Any] = {
+            k: v for k, v in self._grant_types.items() if k in self.GRANTS
+        }
+        self._response_types: dict[str, Any] = {"code": self._response_types["code"]}

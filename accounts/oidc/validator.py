@@ -160,7 +160,9 @@ class ConnectOAuth2Validator(OAuth2Validator):
     ) -> None:
         # Keep the row, marked used, so a replay can be recognised (and punished).
         grant = self._grant(code, request)
-        used = Grant.objects.filter(pk=grant.pk if grant else None, used_at__isnull=True).update(
+        if grant is None:  # no such code: nothing to mark used
+            raise errors.InvalidGrantError(request=request)
+        used = Grant.objects.filter(pk=grant.pk, used_at__isnull=True).update(
             used_at=timezone.now()
         )
         if not used:  # a concurrent request redeemed it first

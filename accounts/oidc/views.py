@@ -143,7 +143,9 @@ class AuthorizeView(AuthorizationView):
             OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"]), client
         )
 
-    def handle_no_permission(self) -> HttpResponse:
+    # django-stubs pins AccessMixin's return type to HttpResponseRedirect, but the mixin's
+    # caller (dispatch) returns any HttpResponse; this one renders error pages too.
+    def handle_no_permission(self) -> HttpResponse:  # type: ignore[override]
         """Not signed in: check the request first (an unknown client or redirect URI gets its
         error page now, not after signing in), then prompt=none is login_required (OIDC Core
         §3.1.2.6), and everyone else signs in and comes back."""
@@ -639,13 +641,15 @@ def _logout_target(params: Any) -> tuple[str | None, Client | None, dict[str, An
     the id_token_hint's claims (empty without one)."""
     client_id = params.get("client_id", "")
     hint = params.get("id_token_hint", "")
-    client, claims = None, {}
+    client: Client | None = None
+    claims: dict[str, Any] = {}
     if "\x00" in client_id:
         raise _LogoutRequestInvalid("Unknown client_id.")
     if hint:
-        claims = _verified_jwt_claims(hint, check_expiry=False)
-        if claims is None:
+        verified = _verified_jwt_claims(hint, check_expiry=False)
+        if verified is None:
             raise _LogoutRequestInvalid("The id_token_hint was not issued by this server.")
+        claims = verified
         audiences = claims.get("aud")
         audiences = audiences if isinstance(audiences, list) else [audiences]
         if client_id and client_id not in audiences:

@@ -20,7 +20,7 @@ from accounts.errors import (
 from accounts.models import Email, Phone, User
 from accounts.services._constraints import constraint_errors
 from accounts.validators import normalize_email, normalize_phone
-from connect_id.errors import Conflict
+from connect_id.errors import Conflict, DomainError
 
 Contact = Email | Phone
 
@@ -35,7 +35,7 @@ class _Kind:
     name: str
 
     @property
-    def constraints(self) -> dict[str, type[Conflict]]:
+    def constraints(self) -> dict[str, type[DomainError]]:
         return {
             f"{self.name}_verified_once": self.taken,
             f"{self.name}_once_per_user": self.duplicate,
