@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from accounts.sms import send_sms
+from connect_id import metrics
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +39,10 @@ def send_templated_email(*, to: str, template: str, context: dict, language: str
             recipient_list=[to],
         )
     except (smtplib.SMTPException, OSError) as exc:
+        metrics.MESSAGES.labels("mail", "failed").inc()
         logger.error("Mail %r to a user was not sent: %s", template, type(exc).__name__)
+    else:
+        metrics.MESSAGES.labels("mail", "sent").inc()
 
 
 def send_templated_sms(*, to: str, template: str, context: dict, language: str | None) -> None:

@@ -22,6 +22,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from connect_id import metrics
+
 logger = logging.getLogger(__name__)
 
 
@@ -135,4 +137,7 @@ def send_sms(*, to: str, body: str) -> None:
     try:
         _backend(settings.SMS_BACKEND).send(Sms(to=to, body=body))
     except SmsFailed:
+        metrics.MESSAGES.labels("sms", "failed").inc()
         logger.error("SMS to %s was not sent", masked(to))
+    else:
+        metrics.MESSAGES.labels("sms", "sent").inc()

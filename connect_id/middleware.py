@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
-from connect_id import health
+from connect_id import health, metrics
 
 # The OAuth endpoints and sign-in pages; the /id/ API answers the same input with problem+json.
 _GUARDED_PREFIXES = ("/oauth/", "/gui/", "/.well-known/")
@@ -46,9 +46,9 @@ def _has_nul(request: HttpRequest) -> bool:
 
 
 class HealthProbeMiddleware:
-    """Answer /healthz and /readyz first: load balancers and orchestrators probe by IP over
-    plain HTTP, which host validation (400) or the HTTPS redirect (301, which a probe counts as
-    healthy) would otherwise answer."""
+    """Answer /healthz, /readyz and /metrics first: load balancers, orchestrators and scrapers
+    call by IP over plain HTTP, which host validation (400) or the HTTPS redirect (301, which a
+    probe counts as healthy) would otherwise answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -58,4 +58,4 @@ class HealthProbeMiddleware:
         return probe(request) if probe is not None else self.get_response(request)
 
 
-_PROBES = {"/healthz": health.healthz, "/readyz": health.readyz}
+_PROBES = {"/healthz": health.healthz, "/readyz": health.readyz, "/metrics": metrics.metrics}

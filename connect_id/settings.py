@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "connect_id.metrics.MetricsMiddleware",
     "connect_id.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "connect_id.middleware.RejectNulBytesMiddleware",
@@ -100,6 +101,9 @@ else:
     DATABASES = {
         "default": embedded_database(Path(env.str("EMBEDDED_PG_DIR", default=BASE_DIR / ".pgdata")))
     }
+# /metrics (connect_id.metrics) answers a bearer of METRICS_TOKEN, or these networks (REMOTE_ADDR).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.1/32", "::1/128"])
 # During a database outage every request gets 503 with this Retry-After (connect_id.outage).
 OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 # Persistent connections: the hot paths (token, userinfo, /id/) must not pay a connect per request.

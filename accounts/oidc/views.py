@@ -53,6 +53,7 @@ from accounts.oidc.tokens import (
 from accounts.services import api_credential_authenticate
 from accounts.services.sessions import consent_grant
 from accounts.signin.flow import ACR_VALUES
+from connect_id import metrics
 
 # --- Authorization endpoint -------------------------------------------------------------------
 
@@ -320,7 +321,8 @@ class TokenView(dot.TokenView):
         problem = client_auth_problem(request)
         if problem is not None:
             return problem
-        if request.POST.get("grant_type") not in ConnectServer.GRANTS:
+        grant = request.POST.get("grant_type", "")
+        if grant not in ConnectServer.GRANTS:
             return JsonResponse(
                 {
                     "error": "unsupported_grant_type",
@@ -328,7 +330,11 @@ class TokenView(dot.TokenView):
                 },
                 status=400,
             )
-        return with_basic_challenge(super().post(request, *args, **kwargs))
+        response = with_basic_challenge(super().post(request, *args, **kwargs))
+        basic = _basic_credentials(request)
+        client_id = basic[0] if basic else request.POST.get("client_id", "")
+        metrics.token_answer(client_id=client_id, grant=grant, response=response)
+        return response
 
     @method_decorator(
         sensitive_post_parameters(

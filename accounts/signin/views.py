@@ -64,6 +64,7 @@ from accounts.signin.forms import (
     SignUpForm,
 )
 from accounts.validators import normalize_identifier
+from connect_id import metrics
 from connect_id.errors import DomainError
 
 _SIGNUP_SALT = "accounts.signup-link"
@@ -172,6 +173,7 @@ def _complete(
     if not user.language:
         user_set_language(user=user, language=get_language() or settings.LANGUAGE_CODE)
     Flow.clear(request)
+    metrics.SIGNINS.labels("password" if "UID_PWD" in amr else "sms_pin", "success").inc()
     response = HttpResponseRedirect(next_url)
     remember_device(request, response, user)
     return response
@@ -301,8 +303,10 @@ def password(request: HttpRequest) -> HttpResponse:
             request, username=flow.identifier, password=form.cleaned_data["password"]
         )
     except throttle.Throttled as exc:
+        metrics.SIGNINS.labels("password", "throttled").inc()
         return _throttled(request, "password", flow, exc, form=PasswordForm(), offer_pin=True)
     if user is None:
+        metrics.SIGNINS.labels("password", "failure").inc()
         form.add_error(None, _("Wrong phone number, email or password."))
         return _render(request, "password", flow, {"form": form}, status=400)
     amr = ["OTP", "UID_PWD"] if flow.proved_number == flow.identifier else ["UID_PWD"]
@@ -338,6 +342,7 @@ def pin(request: HttpRequest) -> HttpResponse:
     try:
         row = pin_check(pin_id=flow.pin_id, code=form.cleaned_data["pin"]) if flow.pin_id else None
     except (PinInvalid, PinExpired, PinAttemptsExceeded) as exc:
+        metrics.SIGNINS.labels("sms_pin", "failure").inc()
         form.add_error("pin", str(exc.message))
         return _render(
             request,
@@ -347,6 +352,7 @@ def pin(request: HttpRequest) -> HttpResponse:
             status=400,
         )
     if row is None or row.number != flow.identifier:
+        metrics.SIGNINS.labels("sms_pin", "failure").inc()
         form.add_error("pin", str(PinInvalid.message))
         return _render(request, "pin", flow, {"form": form}, status=400)
     flow.proved_number, flow.pin_id = row.number, ""

@@ -23,7 +23,33 @@ def test_readyz_answers_503_when_the_database_does_not(anon, db):
     with mock.patch("connect_id.health.connection", broken):
         response = anon.get("/readyz")
     assert response.status_code == 503
-    assert response.json() == {"status": "unavailable", "database": "unreachable"}
+    assert response.json() == {
+        "status": "unavailable",
+        "database": "unreachable",
+        "mail": "ok",
+        "sms": "ok",
+    }
+    assert response["Retry-After"] == "5"
+
+
+def test_readyz_fails_when_the_sms_gateway_is_not_configured(anon, db, settings):
+    settings.SMS_BACKEND = "accounts.sms.HttpGatewayBackend"
+    settings.SMS_GATEWAY_URL = ""
+    response = anon.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["sms"] == "misconfigured" and response.json()["database"] == "ok"
+
+
+def test_readyz_fails_when_mail_has_no_server(anon, db, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = ""
+    response = anon.get("/readyz")
+    assert response.status_code == 503 and response.json()["mail"] == "misconfigured"
+
+
+def test_readyz_fails_when_a_backend_cannot_be_imported(anon, db, settings):
+    settings.SMS_BACKEND = "accounts.sms.NoSuchBackend"
+    assert anon.get("/readyz").json()["sms"] == "misconfigured"
 
 
 def test_probes_answer_over_plain_http_by_ip_in_production_settings(db, settings):
