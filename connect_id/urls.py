@@ -26,6 +26,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", account_views.home, name="home"),
     path("oauth/", include((oauth_patterns, "oidc"))),
+    path("gui/mypage/", include("mypage.urls")),
     path("gui/", include((gui_patterns, "gui"))),
     # Discovery at the root too: later CONNECT SDKs look there (spec §A9).
     path(".well-known/openid-configuration", oidc_views.discovery, name="discovery"),

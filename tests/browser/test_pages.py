@@ -333,3 +333,60 @@ def test_phone_reset_pages(
     page.wait_for_url(f"{live}/gui/signin/new-password")
     pages.check("new-password")
     pages.assert_clean()
+
+
+def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_server: SmtpServer):
+    """My CONNECT account: every screen, a form with errors, and the pages after actions."""
+    from accounts.models import Consent, Email
+    from accounts.services import email_add, phone_add
+    from tests.factories import TEST_ACTOR
+
+    kari = UserFactory(email="kari@example.com", phone="4798765432", realname="Kari Nordmann")
+    email_add(user=kari, address="kari@work.example", actor=TEST_ACTOR)
+    phone_add(user=kari, number="4741234567", actor=TEST_ACTOR)
+    Consent.objects.create(user=kari, client=rp, scopes=["openid", "profile", "email"])
+    page.goto("/gui/mypage/overview")
+    type_identifier(page, "kari@example.com")
+    enter(page, "#id_password", "correct horse battery")
+    submit(page)
+    page.wait_for_url(f"{live}/gui/mypage/overview")
+    for screen in (
+        "overview",
+        "changeprofile",
+        "changepassword",
+        "manageemail",
+        "managephone",
+        "manageclientauthorizations",
+        "sessions",
+        "security",
+        "privacy",
+        "subscriptions",
+        "purchasehistory",
+        "about",
+    ):
+        page.goto(f"/gui/mypage/{screen}")
+        pages.check(f"mypage-{screen}")
+    page.goto("/gui/mypage/manageemail")
+    enter(page, "#id_email", "not an address")
+    submit(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    pages.check("mypage-manageemail-error")
+    page.goto("/gui/mypage/changepassword")
+    submit(page)
+    expect(page.locator("#error-summary")).to_be_visible()
+    pages.check("mypage-changepassword-error")
+    unverified = Email.objects.get(address="kari@work.example")
+    page.goto("/gui/mypage/manageemail")
+    page.locator(f"form[action$='/manageemail/{unverified.pk}/resend'] button").click()
+    expect(page.locator(".messages")).to_be_visible()
+    pages.check("mypage-manageemail-sent")
+    phone = kari.phones.get(number="4741234567")
+    page.goto(f"/gui/mypage/managephone/{phone.pk}/verify")
+    pages.check("mypage-phone-verify")
+    page.goto("/gui/mypage/overview?action=logout")
+    pages.check("mypage-signout")
+    page.goto("/gui/mypage/security")
+    page.locator("form[action$='/security/wasnt-me'] button").click()
+    page.wait_for_url(f"{live}/gui/mypage/security/wasnt-me")
+    pages.check("mypage-locked-down")
+    pages.assert_clean()
