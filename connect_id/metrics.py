@@ -113,6 +113,6 @@ def metrics(request: HttpRequest) -> HttpResponse:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)
-    response = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
-    response["Cache-Control"] = "no-store"
-    return response
+    scraped = HttpResponse(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    scraped["Cache-Control"] = "no-store"
+    return scraped
