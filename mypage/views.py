@@ -58,6 +58,7 @@ from accounts.services.selfservice import (
 from accounts.services.signin import user_set_language
 from accounts.validators import normalize_identifier
 from connect_id.errors import DomainError
+from connect_id.pages import decorate
 from mypage.auth import portal_page, step_up
 from mypage.forms import (
     AddEmailForm,
@@ -115,19 +116,10 @@ def _own(model: type[Email] | type[Phone], request: HttpRequest, pk: str) -> Any
 page = [never_cache, csrf_protect, portal_page]
 
 
-def _decorate(*decorators: Any) -> Any:
-    def wrap(view: Any) -> Any:
-        for decorator in reversed(decorators):
-            view = decorator(view)
-        return view
-
-    return wrap
-
-
 # --- Overview ---------------------------------------------------------------------------------
 
 
-@_decorate(require_http_methods(["GET"]), *page)
+@decorate(require_http_methods(["GET"]), *page)
 def overview(request: HttpRequest) -> HttpResponse:
     """Name, preferred email and phone, what needs attention, recent security events."""
     if request.GET.get("action") == "logout":  # CONNECT's sign-out link (spec §6)
@@ -169,7 +161,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     return _screen(request, "overview", context)
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def signout(request: HttpRequest) -> HttpResponse:
     """Sign out of CONNECT ID in this browser (every service of this session is told)."""
     sign_out(request)
@@ -179,7 +171,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 # --- Profile ----------------------------------------------------------------------------------
 
 
-@_decorate(require_http_methods(["GET", "POST"]), *page)
+@decorate(require_http_methods(["GET", "POST"]), *page)
 def changeprofile(request: HttpRequest) -> HttpResponse:
     """Name, birth date and language (of the pages and of the messages CONNECT ID sends)."""
     user: User = request.user  # type: ignore[assignment]
@@ -222,7 +214,7 @@ def changeprofile(request: HttpRequest) -> HttpResponse:
 # --- Password ---------------------------------------------------------------------------------
 
 
-@_decorate(
+@decorate(
     require_http_methods(["GET", "POST"]),
     sensitive_post_parameters("current", "password", "password2"),
     *page,
@@ -274,7 +266,7 @@ def _too_many(exc: throttle.Throttled) -> str:
     return _("Too many attempts. Try again in %(minutes)d minutes.") % {"minutes": minutes}
 
 
-@_decorate(require_http_methods(["GET", "POST"]), *page)
+@decorate(require_http_methods(["GET", "POST"]), *page)
 def manageemail(request: HttpRequest) -> HttpResponse:
     """The addresses: add one (a verification link is mailed), resend, remove, make preferred."""
     user: User = request.user  # type: ignore[assignment]
@@ -307,7 +299,7 @@ def manageemail(request: HttpRequest) -> HttpResponse:
     return _screen(request, "manageemail", {"form": form, "emails": emails_of(user)}, status=status)
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def email_resend(request: HttpRequest, pk: str) -> HttpResponse:
     email = _own(Email, request, pk)
     try:
@@ -325,7 +317,7 @@ def email_resend(request: HttpRequest, pk: str) -> HttpResponse:
     return _go("manageemail")
 
 
-@_decorate(require_POST, *page, step_up)
+@decorate(require_POST, *page, step_up)
 def email_remove(request: HttpRequest, pk: str) -> HttpResponse:
     email = _own(Email, request, pk)
     try:
@@ -337,7 +329,7 @@ def email_remove(request: HttpRequest, pk: str) -> HttpResponse:
     return _go("manageemail")
 
 
-@_decorate(require_POST, *page, step_up)
+@decorate(require_POST, *page, step_up)
 def email_prefer(request: HttpRequest, pk: str) -> HttpResponse:
     email = _own(Email, request, pk)
     try:
@@ -393,7 +385,7 @@ def _phones_screen(
     return response
 
 
-@_decorate(require_http_methods(["GET", "POST"]), *page)
+@decorate(require_http_methods(["GET", "POST"]), *page)
 def managephone(request: HttpRequest) -> HttpResponse:
     """The numbers: add one (a PIN by SMS, entered on the next page), resend, remove, prefer."""
     user: User = request.user  # type: ignore[assignment]
@@ -420,7 +412,7 @@ def managephone(request: HttpRequest) -> HttpResponse:
     return HttpResponseRedirect(reverse("mypage:phone-verify", args=[phone.pk]))
 
 
-@_decorate(require_http_methods(["GET", "POST"]), *page)
+@decorate(require_http_methods(["GET", "POST"]), *page)
 def phone_verify(request: HttpRequest, pk: str) -> HttpResponse:
     """Enter the PIN sent to a number."""
     phone = _own(Phone, request, pk)
@@ -447,7 +439,7 @@ def phone_verify(request: HttpRequest, pk: str) -> HttpResponse:
     return _go("managephone")
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def phone_resend(request: HttpRequest, pk: str) -> HttpResponse:
     phone = _own(Phone, request, pk)
     try:
@@ -458,7 +450,7 @@ def phone_resend(request: HttpRequest, pk: str) -> HttpResponse:
     return HttpResponseRedirect(reverse("mypage:phone-verify", args=[phone.pk]))
 
 
-@_decorate(require_POST, *page, step_up)
+@decorate(require_POST, *page, step_up)
 def phone_remove(request: HttpRequest, pk: str) -> HttpResponse:
     phone = _own(Phone, request, pk)
     try:
@@ -472,7 +464,7 @@ def phone_remove(request: HttpRequest, pk: str) -> HttpResponse:
     return _go("managephone")
 
 
-@_decorate(require_POST, *page, step_up)
+@decorate(require_POST, *page, step_up)
 def phone_prefer(request: HttpRequest, pk: str) -> HttpResponse:
     phone = _own(Phone, request, pk)
     try:
@@ -493,14 +485,14 @@ def phone_prefer(request: HttpRequest, pk: str) -> HttpResponse:
 # --- Connected services -----------------------------------------------------------------------
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def manageclientauthorizations(request: HttpRequest) -> HttpResponse:
     """The services I allowed: name, logo, what they may see and do, when last used."""
     services = connected_services(request.user)  # type: ignore[arg-type]
     return _screen(request, "manageclientauthorizations", {"services": services})
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def service_remove(request: HttpRequest, pk: int) -> HttpResponse:
     client = Client.objects.filter(pk=pk, consents__user_id=request.user.pk).first()
     if client is None:
@@ -515,7 +507,7 @@ def service_remove(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Sessions and devices ---------------------------------------------------------------------
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def sessions(request: HttpRequest) -> HttpResponse:
     """Where I am signed in: browser and system, IP, last activity, the services used."""
     current: SignInSession = request.portal_session  # type: ignore[attr-defined]
@@ -534,7 +526,7 @@ def sessions(request: HttpRequest) -> HttpResponse:
     return _screen(request, "sessions", {"rows": rows, "others": len(rows) > 1})
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def session_end(request: HttpRequest, pk: str) -> HttpResponse:
     current: SignInSession = request.portal_session  # type: ignore[attr-defined]
     if pk == current.pk:
@@ -548,7 +540,7 @@ def session_end(request: HttpRequest, pk: str) -> HttpResponse:
     return _go("sessions")
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def sessions_end_others_view(request: HttpRequest) -> HttpResponse:
     count = sessions_end_others(
         user=request.user,  # type: ignore[arg-type]
@@ -603,13 +595,13 @@ def _events(events: list[Any]) -> list[dict[str, Any]]:
     return shown
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def security(request: HttpRequest) -> HttpResponse:
     events = _events(security_events(request.user))  # type: ignore[arg-type]
     return _screen(request, "security", {"events": events})
 
 
-@_decorate(require_POST, *page)
+@decorate(require_POST, *page)
 def wasnt_me(request: HttpRequest) -> HttpResponse:
     """ "This wasn't me": sign out everywhere, revoke every token, start a password reset."""
     user: User = request.user  # type: ignore[assignment]
@@ -621,12 +613,12 @@ def wasnt_me(request: HttpRequest) -> HttpResponse:
 # --- My data ----------------------------------------------------------------------------------
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def privacy(request: HttpRequest) -> HttpResponse:
     return _screen(request, "privacy", {"form": DeleteAccountForm()})
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def privacy_export(request: HttpRequest) -> HttpResponse:
     """Everything held about me, as JSON (GDPR Art. 15 and 20)."""
     data = account_export(user=request.user)  # type: ignore[arg-type]
@@ -639,7 +631,7 @@ def privacy_export(request: HttpRequest) -> HttpResponse:
     return response
 
 
-@_decorate(require_POST, *page, step_up)
+@decorate(require_POST, *page, step_up)
 def privacy_delete(request: HttpRequest) -> HttpResponse:
     """Delete my account after confirmation: tokens revoked, services told, data erased."""
     form = DeleteAccountForm(request.POST)
@@ -656,17 +648,17 @@ def privacy_delete(request: HttpRequest) -> HttpResponse:
 # --- Screens with nothing to change yet ---------------------------------------------------------
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def subscriptions(request: HttpRequest) -> HttpResponse:
     return _screen(request, "subscriptions")
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def purchasehistory(request: HttpRequest) -> HttpResponse:
     return _screen(request, "purchasehistory")
 
 
-@_decorate(require_GET, *page)
+@decorate(require_GET, *page)
 def about(request: HttpRequest) -> HttpResponse:
     return _screen(request, "about", {"terms_version": settings.TERMS_VERSION})
 

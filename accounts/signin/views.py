@@ -66,19 +66,11 @@ from accounts.signin.forms import (
 from accounts.validators import normalize_identifier
 from connect_id import metrics
 from connect_id.errors import DomainError
+from connect_id.pages import decorate
 
 _SIGNUP_SALT = "accounts.signup-link"
 
 page = [never_cache, csrf_protect, require_http_methods(["GET", "POST"])]
-
-
-def _decorate(*decorators: Any) -> Any:
-    def wrap(view: Any) -> Any:
-        for decorator in reversed(decorators):
-            view = decorator(view)
-        return view
-
-    return wrap
 
 
 def _ip(request: HttpRequest) -> str | None:
@@ -192,7 +184,7 @@ def _restart(request: HttpRequest) -> HttpResponse:
 # --- Step 1: the identifier -------------------------------------------------------------------
 
 
-@_decorate(*page)
+@decorate(*page)
 def signin(request: HttpRequest) -> HttpResponse:
     """One entry for everyone: a phone number or an email; CONNECT decides what comes next."""
     if request.method == "GET":
@@ -286,7 +278,7 @@ def _send_pin(
 # --- LoA 2: the password ---------------------------------------------------------------------
 
 
-@_decorate(*page, sensitive_post_parameters("password"))
+@decorate(*page, sensitive_post_parameters("password"))
 def password(request: HttpRequest) -> HttpResponse:
     flow = _flow_or_restart(request)
     if flow is None:
@@ -314,7 +306,7 @@ def password(request: HttpRequest) -> HttpResponse:
     return _complete(request, flow, user, acr="2", amr=amr)
 
 
-@_decorate(never_cache, csrf_protect, require_POST)
+@decorate(never_cache, csrf_protect, require_POST)
 def pin_start(request: HttpRequest) -> HttpResponse:
     """From the password page: sign in (or sign up) with a code by SMS instead."""
     flow = _flow_or_restart(request)
@@ -326,7 +318,7 @@ def pin_start(request: HttpRequest) -> HttpResponse:
 # --- LoA 1: the SMS PIN ----------------------------------------------------------------------
 
 
-@_decorate(*page)
+@decorate(*page)
 def pin(request: HttpRequest) -> HttpResponse:
     flow = _flow_or_restart(request)
     if flow is None or flow.kind != "phone" or not flow.pin_purpose:
@@ -372,7 +364,7 @@ def pin(request: HttpRequest) -> HttpResponse:
 # --- Sign-up ---------------------------------------------------------------------------------
 
 
-@_decorate(*page, sensitive_post_parameters("password", "password2"))
+@decorate(*page, sensitive_post_parameters("password", "password2"))
 def signup(request: HttpRequest) -> HttpResponse:
     """A new account for the number a PIN just proved."""
     flow = _flow_or_restart(request)
@@ -403,7 +395,7 @@ def signup(request: HttpRequest) -> HttpResponse:
     return _complete(request, flow, user, acr="1", amr=["OTP"])
 
 
-@_decorate(never_cache, csrf_protect, require_POST)
+@decorate(never_cache, csrf_protect, require_POST)
 def signup_email(request: HttpRequest) -> HttpResponse:
     """From the password page, for an email: mail a sign-up link (or, when the address already
     has an account, a note saying so with a reset link): the page says the same either way."""
@@ -442,7 +434,7 @@ def _mail_allowed(request: HttpRequest, address: str) -> None:
     throttle.consume(checks)
 
 
-@_decorate(*page, sensitive_post_parameters("password", "password2"))
+@decorate(*page, sensitive_post_parameters("password", "password2"))
 def signup_link(request: HttpRequest) -> HttpResponse:
     """The sign-up link from the mail: the address is proved; ask for a name and a password."""
     token = request.POST.get("token") or request.GET.get("token", "")
@@ -478,7 +470,7 @@ def signup_link(request: HttpRequest) -> HttpResponse:
     return _complete(request, flow, user, acr="2", amr=["UID_PWD"])
 
 
-@_decorate(never_cache, require_http_methods(["GET"]))
+@decorate(never_cache, require_http_methods(["GET"]))
 def email_sent(request: HttpRequest) -> HttpResponse:
     flow = Flow.load(request)
     what = request.GET.get("what", "signup")
@@ -499,7 +491,7 @@ def _reset_link(user: User, next_url: str) -> str:
     return f"{settings.SITE_URL}{reverse('gui:reset-link')}?{query}"
 
 
-@_decorate(never_cache, csrf_protect, require_POST)
+@decorate(never_cache, csrf_protect, require_POST)
 def forgot(request: HttpRequest) -> HttpResponse:
     """ "Forgot password?": a link by mail for an email, a PIN by SMS for a phone; nothing is
     sent where there is no account, and the page does not say which."""
@@ -531,7 +523,7 @@ def forgot(request: HttpRequest) -> HttpResponse:
     return _send_pin(request, flow, OneTimePin.Purpose.RESET, "password", {"form": PasswordForm()})
 
 
-@_decorate(*page, sensitive_post_parameters("password", "password2"))
+@decorate(*page, sensitive_post_parameters("password", "password2"))
 def new_password(request: HttpRequest) -> HttpResponse:
     """After a reset PIN: a new password. After a sign-in PIN at LoA 2 on an account that has
     none: its first password, and the person is signed in."""
@@ -570,7 +562,7 @@ def new_password(request: HttpRequest) -> HttpResponse:
     return _complete(request, flow, user, acr="2", amr=["OTP", "UID_PWD"])
 
 
-@_decorate(*page, sensitive_post_parameters("password", "password2"))
+@decorate(*page, sensitive_post_parameters("password", "password2"))
 def reset_link(request: HttpRequest) -> HttpResponse:
     """The reset link from the mail (Django's token: single use, as it hashes the password)."""
     params = request.POST if request.method == "POST" else request.GET
@@ -626,7 +618,7 @@ def _essential_step(request: HttpRequest) -> tuple[User | None, Flow]:
     return (session.user if session is not None else None), flow
 
 
-@_decorate(*page)
+@decorate(*page)
 def add_email(request: HttpRequest) -> HttpResponse:
     """The service needs a verified email (an essential claim, spec §1.1 `claims`)."""
     user, flow = _essential_step(request)
@@ -655,7 +647,7 @@ def add_email(request: HttpRequest) -> HttpResponse:
     return _render(request, "email_sent", flow, {"what": "verify", "address": email.address})
 
 
-@_decorate(*page)
+@decorate(*page)
 def add_phone(request: HttpRequest) -> HttpResponse:
     """The service needs a verified phone: add it, then enter the PIN sent to it."""
     user, flow = _essential_step(request)
