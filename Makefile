@@ -75,7 +75,7 @@ check-deploy: $(STAMP) ## Django's deployment checklist with production-like set
 	  ALLOWED_HOSTS=id.example.com SITE_URL=https://id.example.com \
 	  $(BIN)/python manage.py check --deploy --fail-level WARNING
 
-ci: lint check-migrations check-deploy test ## Everything CI runs
+ci: lint typecheck check-migrations check-deploy test ## Everything CI runs
 
 bench: $(STAMP) ## Load the hot endpoints of a production-like server with wrk; print req/s, p50, p99
 	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \

@@ -31,7 +31,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
-from accounts.models import SignInSession
+from accounts.models import SignInSession, User
 from accounts.oidc.sso import current_session
 from accounts.services.selfservice import PORTAL_CLIENT_ID, portal_client_ensure
 
@@ -182,7 +182,8 @@ def recently_authenticated(request: HttpRequest) -> bool:
     age = (timezone.now() - session.auth_time).total_seconds()
     if age > settings.MYPAGE_STEP_UP_SECONDS:
         return False
-    if request.user.has_usable_password():
+    user = request.user
+    if isinstance(user, User) and user.has_usable_password():
         return session.acr == "2" and "UID_PWD" in session.amr
     return True
 

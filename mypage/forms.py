@@ -22,7 +22,9 @@ class ProfileForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["language"].choices = list(settings.LANGUAGES)
+        language = self.fields["language"]
+        assert isinstance(language, forms.ChoiceField)
+        language.choices = list(settings.LANGUAGES)
 
 
 class PasswordChangeForm(forms.Form):

@@ -5,7 +5,7 @@ looked up among the signed-in person's own, so anyone else's is a 404."""
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Literal, cast
 
 import phonenumbers
 from django.conf import settings
@@ -126,7 +126,7 @@ def overview(request: HttpRequest) -> HttpResponse:
         return _screen(request, "signout")
     user: User = request.user  # type: ignore[assignment]
     emails, phones = emails_of(user), phones_of(user)
-    attention = []
+    attention: list[tuple[str, str]] = []
     for email in emails:
         if not email.verified:
             attention.append(
@@ -205,7 +205,8 @@ def changeprofile(request: HttpRequest) -> HttpResponse:
         language,
         max_age=settings.LANGUAGE_COOKIE_AGE,
         secure=settings.LANGUAGE_COOKIE_SECURE,
-        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        # A setting is a plain str to the stubs; Django itself validates the value.
+        samesite=cast(Literal["Lax", "Strict", "None"], settings.LANGUAGE_COOKIE_SAMESITE),
         httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
     )
     return response
