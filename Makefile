@@ -65,7 +65,7 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP) ## mypy with django-stubs
-	$(RUN_ENV) $(BIN)/mypy accounts connect_id userdata mypage
+	$(RUN_ENV) $(BIN)/mypy accounts connect_id userdata mypage rights events
 
 check-migrations: $(STAMP) ## Fail when a model change has no migration
 	$(RUN_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

@@ -448,16 +448,18 @@ class ApiCredentialAdmin(admin.ModelAdmin):
         "username",
         "owner",
         "operation_list",
+        "grantor_id",
         "created_at",
         "last_used_at",
         "revoked_at",
     ]
     list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
-    search_fields = ["name", "=username", "owner"]
+    search_fields = ["name", "=username", "owner", "=grantor_id"]
     readonly_fields = [
         "name",
         "username",
         "owner",
+        "grantor_id",
         "operations",
         "created_at",
         "last_used_at",

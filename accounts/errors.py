@@ -110,6 +110,14 @@ class UnknownOperation(DomainError):
     message = _("Unknown API operation.")
 
 
+class GrantorIdInvalid(DomainError):
+    code = "grantor_id_invalid"
+    message = _(
+        "A grantor id has 1 to 100 letters, digits and the characters . _ : - and starts with a "
+        "letter or digit."
+    )
+
+
 class OperationRequired(DomainError):
     code = "operation_required"
     message = _("An API credential needs at least one operation.")

@@ -189,6 +189,12 @@ class ClientForm(forms.Form):
 class ApiCredentialForm(forms.Form):
     name = forms.CharField(max_length=200)
     owner = forms.CharField(required=False, max_length=200, help_text="Company or contact.")
+    grantor_id = forms.CharField(
+        required=False,
+        max_length=100,
+        label="Grantor id",
+        help_text="Rights, subscriptions and event queues created with them carry this id.",
+    )
     operations = forms.MultipleChoiceField(
         choices=ApiCredential.Operation.choices, widget=forms.CheckboxSelectMultiple
     )

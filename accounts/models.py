@@ -21,6 +21,7 @@ from oauth2_provider.models import (
 )
 
 from accounts.ids import new_api_username, new_resource_id, new_session_id, new_user_id
+from accounts.validators import validate_grantor_id
 
 
 def code_digest(code: str) -> str:
@@ -423,6 +424,11 @@ class ApiCredential(models.Model):
         ACCOUNTS_READ = "accounts:read"
         ACCOUNTS_WRITE = "accounts:write"
         TOKENS_INTROSPECT = "tokens:introspect"
+        RIGHTS_READ = "rights:read"
+        RIGHTS_WRITE = "rights:write"
+        SUBS_READ = "subs:read"
+        SUBS_WRITE = "subs:write"
+        EVENTS_READ = "events:read"
 
     username = models.CharField(
         max_length=64, unique=True, default=new_api_username, editable=False
@@ -430,6 +436,15 @@ class ApiCredential(models.Model):
     name = models.CharField(max_length=200)
     owner = models.CharField(
         max_length=200, blank=True, help_text="Who holds it: company, contact."
+    )
+    # Rights, subscriptions and event queues created with these credentials carry this grantor id
+    # (spec §4: a grantor sees only what it created); blank for credentials that grant nothing.
+    grantor_id = models.CharField(
+        max_length=100,
+        blank=True,
+        default="",
+        validators=[validate_grantor_id],
+        help_text="The grantor these credentials act as (rights, subscriptions, event queues).",
     )
     # A SHA-256 digest of a 256-bit random secret (see accounts.hashers); the secret is shown once.
     secret_hash = models.CharField(max_length=128, editable=False)

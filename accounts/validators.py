@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from urllib.parse import urlsplit
 
@@ -13,6 +14,7 @@ from django.core.validators import validate_email
 from accounts.errors import (
     BirthdateInvalid,
     EmailInvalid,
+    GrantorIdInvalid,
     IdentifierInvalid,
     PhoneInvalid,
     RealnameInvalid,
@@ -142,3 +144,22 @@ def normalize_identifier(raw: str, *, default_region: str) -> tuple[str, str]:
         return "phone", normalize_phone(compact, default_region=default_region)
     except PhoneInvalid:
         raise IdentifierInvalid(field="identifier") from None
+
+
+# Grantor and service provider ids name companies and services in rights, events and queues
+# (spec §4: "SOMEONE", "telenordigital.exampleservice").
+GRANTOR_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,99}")
+
+
+def normalize_grantor_id(raw: str) -> str:
+    """Trim a grantor or service provider id; raise GrantorIdInvalid."""
+    value = (raw or "").strip()
+    if not GRANTOR_ID_RE.fullmatch(value):
+        raise GrantorIdInvalid(field="grantorId")
+    return value
+
+
+def validate_grantor_id(value: str) -> None:
+    """A model-field validator (admin forms): blank, or a valid grantor id."""
+    if value and not GRANTOR_ID_RE.fullmatch(value):
+        raise ValidationError(str(GrantorIdInvalid.message), code=GrantorIdInvalid.code)

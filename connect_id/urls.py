@@ -21,6 +21,8 @@ urlpatterns = [
     path(settings.ADMIN_PATH, admin.site.urls),
     # The /id/ REST API (userdata) and the OpenID Provider (accounts.oidc).
     path("id/", include("userdata.urls")),
+    # The Event Queue (spec §1.4): an edge of the events domain.
+    path("event/queue/", include("events.api.urls")),
     path("gui/verify-email", include("accounts.urls")),
     path("gui/connect/tnc", account_views.terms, name="terms"),
     path("i18n/", include("django.conf.urls.i18n")),

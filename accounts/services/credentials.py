@@ -13,6 +13,7 @@ from accounts.errors import OperationRequired, UnknownOperation
 from accounts.hashers import secret_digest, secret_matches
 from accounts.ids import new_secret
 from accounts.models import ApiCredential
+from accounts.validators import normalize_grantor_id
 
 # Writing last_used_at on every request would make each API read a write; once a minute is enough.
 LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
@@ -22,11 +23,12 @@ _DUMMY_DIGEST = secret_digest("no-such-credential")
 
 @transaction.atomic
 def api_credential_create(
-    *, name: str, operations: list[str], actor: Actor, owner: str = ""
+    *, name: str, operations: list[str], actor: Actor, owner: str = "", grantor_id: str = ""
 ) -> tuple[ApiCredential, str]:
     """Issue credentials; return them with the secret, which is stored only as a SHA-256 digest.
+    With *grantor_id*, the rights, subscriptions and event queues they create carry it.
 
-    Raise OperationRequired or UnknownOperation.
+    Raise OperationRequired, UnknownOperation or GrantorIdInvalid.
     """
     ops = list(dict.fromkeys(op.strip() for op in operations if op.strip()))
     if not ops:
@@ -36,15 +38,20 @@ def api_credential_create(
             raise UnknownOperation(f"Unknown API operation: {op!r}.", field="operation")
     if not name.strip():
         raise OperationRequired("An API credential needs a name.", field="name")
+    grantor = normalize_grantor_id(grantor_id) if grantor_id.strip() else ""
     secret = new_secret()
     credential = ApiCredential.objects.create(
-        name=name.strip(), owner=owner.strip(), operations=ops, secret_hash=secret_digest(secret)
+        name=name.strip(),
+        owner=owner.strip(),
+        operations=ops,
+        grantor_id=grantor,
+        secret_hash=secret_digest(secret),
     )
     audit_record(
         actor=actor,
         action="api_credential.created",
         target=credential,
-        details={"username": credential.username, "operations": ops},
+        details={"username": credential.username, "operations": ops, "grantor_id": grantor},
     )
     return credential, secret
 

@@ -130,6 +130,24 @@ def test_create_api_credential_prints_username_and_password(db):
     assert credential.allows("mails:read") and not credential.allows("mails:write")
 
 
+def test_create_api_credential_binds_a_grantor(db):
+    result = run_json(
+        "create_api_credential",
+        "--name",
+        "Streaming rights",
+        "--grantor",
+        "telenordigital.exampleservice",
+        "--operation",
+        "rights:write",
+        "--operation",
+        "events:read",
+    )
+    assert result["grantor_id"] == "telenordigital.exampleservice"
+    credential = ApiCredential.objects.get(username=result["username"])
+    assert credential.grantor_id == "telenordigital.exampleservice"
+    assert credential.allows("rights:write") and not credential.allows("subs:write")
+
+
 BAD_INPUT = [
     (["create_user", "--email", "not-an-email", "--password", "good password"], "email_invalid"),
     (["create_user", "--email", "ok@example.com", "--phone", "12345"], "phone_invalid"),
@@ -188,6 +206,10 @@ BAD_INPUT = [
         "client_invalid",
     ),
     (["create_api_credential", "--name", "X", "--operation", "users:destroy"], "unknown_operation"),
+    (
+        ["create_api_credential", "--name", "X", "--operation", "rights:read", "--grantor", "a b"],
+        "grantor_id_invalid",
+    ),
 ]
 
 

@@ -18,6 +18,11 @@ class Command(ServiceCommand):
         parser.add_argument("--name", required=True)
         parser.add_argument("--owner", default="", help="Company or contact holding them.")
         parser.add_argument(
+            "--grantor",
+            default="",
+            help="The grantor id the rights, subscriptions and event queues they create carry.",
+        )
+        parser.add_argument(
             "--operation",
             action="append",
             default=[],
@@ -31,5 +36,9 @@ class Command(ServiceCommand):
             name=options["name"],
             owner=options["owner"],
             operations=options["operation"],
+            grantor_id=options["grantor"],
         )
-        return {"username": credential.username, "password": secret}
+        result = {"username": credential.username, "password": secret}
+        if credential.grantor_id:
+            result["grantor_id"] = credential.grantor_id
+        return result
