@@ -14,7 +14,7 @@ RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 ENV_FILE ?= .env
 
 .DEFAULT_GOAL := help
-.PHONY: help install env run migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
+.PHONY: help install env run worker migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -45,10 +45,16 @@ migrate: $(STAMP) $(ENV_FILE) ## Apply database migrations
 demo: migrate ## Create the demo admin, user and client and print their credentials
 	$(RUN_ENV) $(BIN)/python manage.py bootstrap_demo
 
-run: demo ## Install, migrate, create demo data, serve on HOST:PORT (default 127.0.0.1:8000)
-	@# Ctrl-C or SIGTERM to the group ends the server; the trap then stops the embedded PostgreSQL.
-	@trap '$(BIN)/python -m connect_id.embedded_db stop' EXIT; trap 'exit 130' INT TERM; \
+run: demo ## Install, migrate, create demo data, serve on HOST:PORT (default 127.0.0.1:8000) with a job worker
+	@# Ctrl-C or SIGTERM to the group ends the server and the worker; the trap waits for the
+	@# worker to finish its jobs, then stops the embedded PostgreSQL.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker; $(BIN)/python -m connect_id.embedded_db stop' EXIT; \
+	  trap 'exit 130' INT TERM; \
+	  $(RUN_ENV) $(BIN)/python manage.py procrastinate worker & worker=$$!; \
 	  $(RUN_ENV) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+worker: migrate ## Run a job worker alone (production: manage.py procrastinate worker)
+	$(RUN_ENV) $(BIN)/python manage.py procrastinate worker
 
 test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
 	$(BIN)/python -m pytest

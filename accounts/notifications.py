@@ -1,8 +1,10 @@
 """Mail and SMS to people, written from translatable templates in the person's language.
 
-Services schedule these with transaction.on_commit, so nothing is sent for a change that rolled
-back. A failure to hand a message over is logged (never its text: it may hold a PIN or a link)
-and does not undo the change; the person can ask again.
+Each message is rendered now, in the person's language, and handed to the job queue
+(accounts.tasks.deliver_mail / deliver_sms) inside the caller's transaction: nothing is sent for
+a change that rolled back, and a message is not lost when a process dies or the SMTP server or
+SMS gateway is down for a while (retried with backoff). The text, which may hold a PIN or a link,
+is sealed in the job's arguments (connect_id.jobs.seal) and never logged.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from accounts.sms import send_sms
 from connect_id import metrics
+from connect_id.jobs import seal
 
 logger = logging.getLogger(__name__)
 
@@ -26,30 +28,45 @@ def _language(language: str | None) -> str:
     return language if language in codes else settings.LANGUAGE_CODE
 
 
-def send_templated_email(*, to: str, template: str, context: dict, language: str | None) -> None:
-    """Mail `messages/<template>.txt`: its first line is the subject, the rest the body."""
+def render_email(*, template: str, context: dict, language: str | None) -> tuple[str, str]:
+    """Subject and body of `messages/<template>.txt` (its first line is the subject)."""
     with translation.override(_language(language)):
         text = render_to_string(f"messages/{template}.txt", context).strip()
     subject, _, body = text.partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def deliver_email(*, to: str, subject: str, body: str, template: str = "") -> None:
+    """Hand one mail to the mail backend now; raise (SMTPException, OSError) when it fails."""
     try:
         send_mail(
-            subject=subject.strip(),
-            message=body.strip() + "\n",
+            subject=subject,
+            message=body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             recipient_list=[to],
         )
     except (smtplib.SMTPException, OSError) as exc:
         metrics.MESSAGES.labels("mail", "failed").inc()
         logger.error("Mail %r to a user was not sent: %s", template, type(exc).__name__)
-    else:
-        metrics.MESSAGES.labels("mail", "sent").inc()
+        raise
+    metrics.MESSAGES.labels("mail", "sent").inc()
+
+
+def send_templated_email(*, to: str, template: str, context: dict, language: str | None) -> None:
+    """Queue the mail `messages/<template>.txt` to *to* (sent once the transaction commits)."""
+    from accounts.tasks import deliver_mail  # the job module imports this one
+
+    subject, body = render_email(template=template, context=context, language=language)
+    deliver_mail.defer(sealed=seal({"to": to, "subject": subject, "body": body}), template=template)
 
 
 def send_templated_sms(*, to: str, template: str, context: dict, language: str | None) -> None:
-    """Text `messages/<template>.sms.txt` to *to* (E.164 digits)."""
+    """Queue the text `messages/<template>.sms.txt` to *to* (E.164 digits)."""
+    from accounts.tasks import deliver_sms
+
     with translation.override(_language(language)):
         body = render_to_string(f"messages/{template}.sms.txt", context).strip()
-    send_sms(to=to, body=body)
+    deliver_sms.defer(sealed=seal({"to": to, "body": body}), template=template)
 
 
 def send_email_verification(*, address: str, link: str, language: str | None = None) -> None:

@@ -8,6 +8,7 @@ gateway. A backend raises SmsFailed when a message could not be handed over.
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import logging
 import sys
@@ -34,7 +35,12 @@ class Sms:
 
 
 class SmsFailed(Exception):
-    """The gateway refused or never answered; the message (a PIN) is not in the error."""
+    """The gateway refused or never answered; the message (a PIN) is not in the error.
+    `retry` is False when sending it again cannot help (a 4xx, a missing URL)."""
+
+    def __init__(self, reason: str, *, retry: bool = True) -> None:
+        super().__init__(reason)
+        self.retry = retry
 
 
 class SmsBackend(Protocol):
@@ -86,7 +92,7 @@ class HttpGatewayBackend:
     def __init__(self) -> None:
         self.url = settings.SMS_GATEWAY_URL
         if not self.url:
-            raise SmsFailed("SMS_GATEWAY_URL is not set.")
+            raise SmsFailed("SMS_GATEWAY_URL is not set.", retry=False)
         self.headers = {"Content-Type": "application/json", "Accept": "application/json"}
         if settings.SMS_GATEWAY_TOKEN:
             self.headers["Authorization"] = f"Bearer {settings.SMS_GATEWAY_TOKEN}"
@@ -119,7 +125,7 @@ class HttpGatewayBackend:
                 reason,
             )
             if not retry or attempt == attempts:
-                raise SmsFailed(f"SMS gateway: {reason}")
+                raise SmsFailed(f"SMS gateway: {reason}", retry=retry)
             time.sleep(pause)
             pause *= 2
 
@@ -129,15 +135,22 @@ def _backend(path: str) -> SmsBackend:
     return import_string(path)()
 
 
-def send_sms(*, to: str, body: str) -> None:
-    """Send one SMS now through the configured backend (call it from transaction.on_commit).
+def deliver_sms(*, to: str, body: str) -> None:
+    """Hand one SMS to the configured backend now; raise SmsFailed (logged without the text).
 
-    A failure is logged (without the text) and swallowed: the person asks for a new code.
+    People's messages go through the job queue (accounts.notifications.send_templated_sms,
+    accounts.tasks.deliver_sms), which retries a retryable failure with backoff.
     """
     try:
         _backend(settings.SMS_BACKEND).send(Sms(to=to, body=body))
     except SmsFailed:
         metrics.MESSAGES.labels("sms", "failed").inc()
         logger.error("SMS to %s was not sent", masked(to))
-    else:
-        metrics.MESSAGES.labels("sms", "sent").inc()
+        raise
+    metrics.MESSAGES.labels("sms", "sent").inc()
+
+
+def send_sms(*, to: str, body: str) -> None:
+    """Send one SMS now; a failure is logged (without the text) and swallowed."""
+    with contextlib.suppress(SmsFailed):
+        deliver_sms(to=to, body=body)

@@ -238,12 +238,36 @@ UI_LOCALES_SUPPORTED = [
     "th",
     "ur-PK",
 ]
-# Back-channel logout (OIDC Back-Channel Logout 1.0): delivered after commit, retried.
+# Back-channel logout (OIDC Back-Channel Logout 1.0): a job per client (connect_id.jobs),
+# retried with exponential backoff (2 s, 4 s, 8 s, ...) up to this many attempts.
 BACKCHANNEL_LOGOUT_TIMEOUT = env.float("BACKCHANNEL_LOGOUT_TIMEOUT", default=5.0)
-BACKCHANNEL_LOGOUT_RETRY_DELAYS = env.list(
-    "BACKCHANNEL_LOGOUT_RETRY_DELAYS", cast=float, default=[1.0, 5.0, 30.0]
-)
-BACKCHANNEL_LOGOUT_SYNC = env.bool("BACKCHANNEL_LOGOUT_SYNC", default=False)
+BACKCHANNEL_LOGOUT_MAX_ATTEMPTS = env.int("BACKCHANNEL_LOGOUT_MAX_ATTEMPTS", default=10)
+
+# --- Job queue: procrastinate on our PostgreSQL (connect_id/jobs.py tells how to write a job) ----
+# Workers: `manage.py procrastinate worker` (production; `make run` starts one). Jobs are
+# deferred through Django's connection, inside the transaction of the change (an outbox).
+PROCRASTINATE_ON_APP_READY = "connect_id.jobs.on_app_ready"
+# Every installed app's tasks.py is imported (procrastinate's autodiscovery); and these.
+PROCRASTINATE_IMPORT_PATHS = ["connect_id.tasks"]
+# A worker beats every JOBS_HEARTBEAT_SECONDS; one silent for JOBS_STALLED_SECONDS is dead, and
+# connect_id.recover_stalled_jobs (on JOBS_RECOVER_CRON, croniter syntax, a 6th field is
+# seconds) puts its jobs back in the queue.
+JOBS_HEARTBEAT_SECONDS = env.float("JOBS_HEARTBEAT_SECONDS", default=10.0)
+JOBS_STALLED_SECONDS = env.float("JOBS_STALLED_SECONDS", default=30.0)
+JOBS_RECOVER_CRON = env.str("JOBS_RECOVER_CRON", default="* * * * *")
+PROCRASTINATE_WORKER_DEFAULTS = {
+    # A succeeded job's row goes (its arguments are no one's business once done); failed ones
+    # stay JOBS_KEEP_FAILED_HOURS for inspection.
+    "delete_jobs": "successful",
+    "update_heartbeat_interval": JOBS_HEARTBEAT_SECONDS,
+    "stalled_worker_timeout": JOBS_STALLED_SECONDS,
+    # On SIGTERM a worker finishes its jobs for this long, then aborts them (to be retried).
+    "shutdown_graceful_timeout": env.float("JOBS_SHUTDOWN_SECONDS", default=10.0),
+}
+JOBS_KEEP_FAILED_HOURS = env.int("JOBS_KEEP_FAILED_HOURS", default=14 * 24)
+# Tests only (tests/testenv.py): run each deferred job in this process when its transaction
+# commits, once, like Celery's eager mode (connect_id.jobs.EagerJobManager). Never in production.
+JOBS_EAGER = env.bool("JOBS_EAGER", default=False)
 
 # --- Mail -------------------------------------------------------------------------------------
 # EMAIL_URL sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, ... in one URL.
@@ -467,3 +491,18 @@ KNOWN_DEVICE_SECONDS = env.int("KNOWN_DEVICE_SECONDS", default=365 * 86400)
 MYPAGE_STEP_UP_SECONDS = env.int("MYPAGE_STEP_UP_SECONDS", default=600)
 # How long the link mailed to the old preferred address can put it back (seconds).
 MYPAGE_UNDO_SECONDS = env.int("MYPAGE_UNDO_SECONDS", default=3 * 86400)
+
+# --- Events: Event Queue (spec §1.4) and webhooks -----------------------------------------------
+# A message fetched with `next` stays invisible this long (seconds) and comes back unless acked.
+EVENT_QUEUE_VISIBILITY_SECONDS = env.int("EVENT_QUEUE_VISIBILITY_SECONDS", default=30)
+# HTTP attempts of one webhook delivery (the first plus retries, with exponential backoff starting
+# at WEBHOOK_RETRY_BASE_SECONDS and capped at WEBHOOK_RETRY_MAX_SECONDS) before it is given up.
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.int("WEBHOOK_RETRY_BASE_SECONDS", default=30)
+WEBHOOK_RETRY_MAX_SECONDS = env.int("WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+# An endpoint is disabled, and its contact told by mail, after this many deliveries in a row
+# were given up.
+WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", default=5)
+WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+# Webhook URLs must be https; plain http to a loopback host is allowed with DEBUG or this.
+WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False)

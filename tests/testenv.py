@@ -21,5 +21,11 @@ for name, value in {
     "DB_CONN_MAX_AGE": "0",
     # SMS stay in accounts.sms.outbox (tests that need a real gateway start one).
     "SMS_BACKEND": "accounts.sms.LocmemBackend",
+    # Jobs (mail, SMS, back-channel logout, ...) run in the test's process when the deferring
+    # transaction commits (immediately outside one), once, like Celery's eager mode: the suite
+    # stays fast and deterministic (connect_id.jobs.EagerJobManager). Every job is also run by
+    # the real worker on a real queue in tests/connect_id/test_jobs.py (JOBS_EAGER off there,
+    # and in the worker processes it starts): retries, backoff, a worker killed mid-job.
+    "JOBS_EAGER": "1",
 }.items():
     os.environ.setdefault(name, value)

@@ -1,10 +1,15 @@
-"""OpenID Connect Back-Channel Logout 1.0: signed logout tokens POSTed to clients, after commit,
-with retries."""
+"""OpenID Connect Back-Channel Logout 1.0: signed logout tokens POSTed to clients by a job.
+
+`notify` defers one job per client inside the caller's transaction (connect_id.jobs): the
+logout is queued if and only if the session's end commits, and survives a restart. The job
+(accounts.tasks.deliver_logout) signs a fresh token on each attempt with the jti chosen when
+deferring, so an RP that de-duplicates by jti (§2.6) sees one logout however often a retry or a
+recovered job delivers it.
+"""
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -21,7 +26,11 @@ logger = logging.getLogger(__name__)
 EVENT = "http://schemas.openid.net/event/backchannel-logout"
 
 
-def logout_token(*, client: Client, sub: str, sid: str) -> str:
+class DeliveryFailed(Exception):
+    """The RP did not acknowledge the logout token (retried by the job queue)."""
+
+
+def logout_token(*, client: Client, sub: str, sid: str, jti: str | None = None) -> str:
     """A logout token (§2.4): iss, aud, iat, exp, jti, events, sub and sid; never a nonce."""
     now = int(time.time())
     key_set = keys.key_set()
@@ -30,7 +39,7 @@ def logout_token(*, client: Client, sub: str, sid: str) -> str:
         "aud": client.client_id,
         "iat": now,
         "exp": now + 120,
-        "jti": uuid.uuid4().hex,
+        "jti": jti or uuid.uuid4().hex,
         "sub": sub,
         "sid": sid,
         "events": {EVENT: {}},
@@ -53,29 +62,27 @@ def _post(uri: str, token: str) -> int:
         return response.status
 
 
-def deliver(uri: str, token: str, client_id: str) -> bool:
-    """POST the token, retrying with backoff; §2.8: the RP answers 200 (or 204) on success."""
-    delays = settings.BACKCHANNEL_LOGOUT_RETRY_DELAYS
-    for attempt in range(len(delays) + 1):
-        try:
-            if _post(uri, token) in (200, 204):
-                return True
-        except (urllib.error.URLError, OSError, ValueError) as exc:
-            logger.info("back-channel logout to %s failed (%s)", client_id, type(exc).__name__)
-        if attempt < len(delays):
-            time.sleep(delays[attempt])
-    logger.warning(
-        "back-channel logout to %s gave up after %d attempts", client_id, len(delays) + 1
-    )
-    return False
+def deliver(uri: str, token: str, client_id: str) -> None:
+    """POST the token once; §2.8: the RP answers 200 (or 204) on success. Raise DeliveryFailed
+    otherwise (the job is retried with backoff)."""
+    try:
+        status = _post(uri, token)
+    except urllib.error.HTTPError as exc:
+        reason = f"HTTP {exc.code}"
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = type(exc).__name__
+    else:
+        if status in (200, 204):
+            return
+        reason = f"HTTP {status}"
+    logger.info("back-channel logout to %s failed (%s)", client_id, reason)
+    raise DeliveryFailed(f"back-channel logout to {client_id}: {reason}")
 
 
 def notify(clients: list[Client], *, sub: str, sid: str) -> None:
-    """Send logout tokens to *clients*; call from transaction.on_commit."""
+    """Queue a logout token for each of *clients*; call inside the transaction that ends the
+    session (the jobs commit or roll back with it)."""
+    from accounts.tasks import deliver_logout  # the job module imports this one
+
     for client in clients:
-        token = logout_token(client=client, sub=sub, sid=sid)
-        args = (client.backchannel_logout_uri, token, client.client_id)
-        if settings.BACKCHANNEL_LOGOUT_SYNC:
-            deliver(*args)
-        else:
-            threading.Thread(target=deliver, args=args, daemon=True).start()
+        deliver_logout.defer(client_pk=client.pk, sub=sub, sid=sid, jti=uuid.uuid4().hex)

@@ -59,7 +59,7 @@ def end_session(session: SignInSession, *, actor: Actor) -> None:
     with transaction.atomic():
         clients = session_end(session=session, actor=actor)
         sub, sid = session.user_id, session.pk
-        transaction.on_commit(lambda: backchannel.notify(clients, sub=sub, sid=sid))
+        backchannel.notify(clients, sub=sub, sid=sid)  # queued in this transaction
 
 
 def sign_out(request: HttpRequest) -> None:

@@ -58,7 +58,7 @@ class UndoLinkInvalid(DomainError):
 def _notify_backchannel(clients: list[Client], *, sub: str, sid: str) -> None:
     from accounts.oidc import backchannel  # the OpenID Provider's delivery of logout tokens
 
-    transaction.on_commit(lambda: backchannel.notify(clients, sub=sub, sid=sid))
+    backchannel.notify(clients, sub=sub, sid=sid)  # queued in the caller's transaction
 
 
 @transaction.atomic
@@ -143,10 +143,8 @@ def contact_prefer(*, contact: Email | Phone, actor: Actor) -> Email | Phone:
             "hours": max(1, settings.MYPAGE_UNDO_SECONDS // 3600),
         }
         address, language = old.address, contact.user.language
-        transaction.on_commit(
-            lambda: notifications.send_templated_email(
-                to=address, template="preferred_email_changed", context=context, language=language
-            )
+        notifications.send_templated_email(
+            to=address, template="preferred_email_changed", context=context, language=language
         )
     return contact
 
@@ -289,7 +287,7 @@ def account_lockdown(*, user: User, actor: Actor) -> list[str]:
                 language=language,
             )
 
-    transaction.on_commit(send)
+    send()  # queued in this transaction (accounts.notifications)
     return addresses
 
 

@@ -65,10 +65,8 @@ def pin_send(
     row.pin_hash = _digest(row.pk, pin)
     row.save(force_insert=True)
     template = "reset_pin" if purpose == OneTimePin.Purpose.RESET else "signin_pin"
-    transaction.on_commit(
-        lambda: notifications.send_templated_sms(
-            to=number, template=template, context={"pin": pin}, language=language
-        )
+    notifications.send_templated_sms(
+        to=number, template=template, context={"pin": pin}, language=language
     )
     return row
 
@@ -182,9 +180,7 @@ def password_reset(*, user: User, password: str, actor: Actor) -> User:
     user.refresh_from_db(fields=["generation"])
     for session in SignInSession.objects.filter(user=user, ended_at__isnull=True):
         clients, sid = session_end(session=session, actor=actor), session.pk
-        transaction.on_commit(
-            lambda c=clients, s=sid: backchannel.notify(c, sub=user.pk, sid=s)  # type: ignore[misc]
-        )
+        backchannel.notify(clients, sub=user.pk, sid=sid)
     RefreshToken.objects.filter(user=user, revoked__isnull=True).update(revoked=timezone.now())
     audit_record(actor=actor, action="user.password_reset", subject=user, target=user)
     _tell_password_changed(user)
@@ -207,7 +203,7 @@ def _tell_password_changed(user: User) -> None:
                 to=number, template="password_changed", context={}, language=language
             )
 
-    transaction.on_commit(send)
+    send()  # queued in the caller's transaction (accounts.notifications)
 
 
 @transaction.atomic

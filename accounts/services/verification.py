@@ -54,9 +54,7 @@ def email_send_verification(
     link = f"{settings.SITE_URL}/gui/verify-email?{urlencode(params)}"
     address = email.address
     language = language or email.user.language
-    transaction.on_commit(
-        lambda: notifications.send_email_verification(address=address, link=link, language=language)
-    )
+    notifications.send_email_verification(address=address, link=link, language=language)
     audit_record(actor=actor, action="email.verification_sent", subject=email.user_id, target=email)
 
 
@@ -119,9 +117,7 @@ def phone_send_verification(*, phone: Phone, actor: Actor) -> None:
         },
     )
     number = phone.number
-    transaction.on_commit(
-        lambda: notifications.send_phone_pin(number=number, pin=pin, language=language)
-    )
+    notifications.send_phone_pin(number=number, pin=pin, language=language)
     audit_record(actor=actor, action="phone.verification_sent", subject=phone.user_id, target=phone)
 
 

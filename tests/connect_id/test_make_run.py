@@ -1,4 +1,5 @@
-"""`make run` as a newcomer runs it: it serves where asked and stops the embedded PostgreSQL."""
+"""`make run` as a newcomer runs it: it serves where asked, runs a job worker beside the server,
+and stopping it stops both and then the embedded PostgreSQL."""
 
 from __future__ import annotations
 
@@ -14,6 +15,22 @@ import requests
 from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def _workers(pgid: int) -> list[psutil.Process]:
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            cmdline = process.info["cmdline"] or []
+            if (
+                "procrastinate" in cmdline
+                and "worker" in cmdline
+                and os.getpgid(process.pid) == pgid
+            ):
+                found.append(process)
+        except (psutil.Error, ProcessLookupError):
+            continue
+    return found
 
 
 def test_make_run_serves_on_port_and_stopping_it_stops_the_embedded_database(tmp_path: Path):
@@ -54,9 +71,15 @@ def test_make_run_serves_on_port_and_stopping_it_stops_the_embedded_database(tmp
         assert (tmp_path / ".env").exists()
         postmaster = psutil.Process(int((data / "postmaster.pid").read_text().split()[0]))
         assert postmaster.is_running()
+        # The job worker runs in the same process group, connected to the same database.
+        workers = _workers(make.pid)
+        assert len(workers) == 1, log.read_text()
+        assert workers[0].is_running()
     finally:
         os.killpg(make.pid, signal.SIGTERM)  # what a service manager or Ctrl-C does
         make.wait(timeout=60)
+    workers[0].wait(timeout=30)
+    assert not workers[0].is_running()
     postmaster.wait(timeout=30)
     assert not postmaster.is_running()
     assert not (data / "postmaster.pid").exists()

@@ -37,7 +37,6 @@ def live(live_server, settings):
     settings.SITE_URL = base
     settings.ISSUER = f"{base}/oauth"
     settings.OAUTH2_PROVIDER = {**settings.OAUTH2_PROVIDER, "OIDC_ISS_ENDPOINT": settings.ISSUER}
-    settings.BACKCHANNEL_LOGOUT_SYNC = True
     settings.ALLOWED_HOSTS = ["*"]
     return base
 

@@ -184,7 +184,6 @@ def test_an_unknown_client_gets_its_error_page_before_any_sign_in(anon, db):
 
 
 def test_someone_elses_id_token_hint_does_not_sign_you_out(rp, settings):
-    settings.BACKCHANNEL_LOGOUT_SYNC = True
     from django.test import Client as HttpClient
 
     kari, bob = UserFactory(email="kari@example.com"), UserFactory(email="bob2@example.com")

@@ -50,7 +50,6 @@ def receiver():
 
 @pytest.fixture
 def signed_in(browser, alice, rp, settings):
-    settings.BACKCHANNEL_LOGOUT_SYNC = True
     browser.sign_in(alice)
     body = exchange(browser.http, rp, browser.authorize(rp)["code"]).json()
     return body
@@ -138,7 +137,6 @@ def test_native_logout_by_bearer_token_ends_the_session(anon, signed_in):
 def test_back_channel_logout_posts_a_signed_logout_token_after_commit(
     browser, alice, receiver, settings, django_capture_on_commit_callbacks
 ):
-    settings.BACKCHANNEL_LOGOUT_SYNC = True
     client = ClientFactory(redirect_uris=[REDIRECT], backchannel_logout_uri=receiver.url)
     bystander = ClientFactory(redirect_uris=[REDIRECT])  # registered no URI: not called
     browser.sign_in(alice)
@@ -159,20 +157,55 @@ def test_back_channel_logout_posts_a_signed_logout_token_after_commit(
     assert "nonce" not in claims and claims["jti"]
 
 
-def test_back_channel_logout_is_retried(settings, db, monkeypatch):
+def test_a_retried_back_channel_logout_carries_the_same_jti(alice, anon, receiver):
+    """The job decides nothing at delivery time but iat/exp: a retry (or a job recovered from a
+    dead worker, tests/connect_id/test_jobs.py) is the same logout to an RP counting jtis."""
+    from accounts.tasks import deliver_logout
+
+    client = ClientFactory(redirect_uris=[REDIRECT], backchannel_logout_uri=receiver.url)
+    for _attempt in range(2):
+        deliver_logout(client_pk=client.pk, sub=alice.pk, sid="sid-1", jti="jti-chosen-once")
+    jwks = jwks_of(anon)
+    claims = [json.loads(jwt.JWT(jwt=t, key=jwks).claims) for t in receiver.received]
+    assert [c["jti"] for c in claims] == ["jti-chosen-once", "jti-chosen-once"]
+    assert {c["aud"] for c in claims} == {client.client_id} and {c["sid"] for c in claims} == {
+        "sid-1"
+    }
+
+
+def test_a_refused_back_channel_logout_fails_the_attempt_for_a_retry(settings, db, monkeypatch):
     from accounts.oidc import backchannel
 
-    settings.BACKCHANNEL_LOGOUT_RETRY_DELAYS = [0, 0]
-    answers = iter([OSError("refused"), 503, 200])
+    for answer in (OSError("refused"), 503):
 
-    def flaky(uri: str, token: str) -> int:
-        answer = next(answers)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
+        def post(uri: str, token: str, answer=answer) -> int:
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
 
-    monkeypatch.setattr(backchannel, "_post", flaky)
-    assert backchannel.deliver("https://rp.example.com/bcl", "token", "rp") is True
+        monkeypatch.setattr(backchannel, "_post", post)
+        with pytest.raises(backchannel.DeliveryFailed):
+            backchannel.deliver("https://rp.example.com/bcl", "token", "rp")
+    monkeypatch.setattr(backchannel, "_post", lambda uri, token: 204)
+    backchannel.deliver("https://rp.example.com/bcl", "token", "rp")  # acknowledged
+
+
+def test_no_logout_is_queued_when_ending_the_session_rolls_back(
+    browser, alice, receiver, django_capture_on_commit_callbacks
+):
+    from django.db import transaction
+
+    from accounts.oidc import backchannel
+
+    client = ClientFactory(redirect_uris=[REDIRECT], backchannel_logout_uri=receiver.url)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        try:
+            with transaction.atomic():
+                backchannel.notify([client], sub=alice.pk, sid="sid-1")
+                raise RuntimeError("the change failed")
+        except RuntimeError:
+            pass
+    assert callbacks == [] and receiver.received == []
 
 
 # --- discovery and keys ------------------------------------------------------------------------
