@@ -11,6 +11,11 @@ from accounts.errors import AccountLinkInvalid, AccountLinkTaken
 from accounts.models import AccountLink, User
 from accounts.services._constraints import constraint_errors
 from accounts.validators import normalize_phone
+from events.services import event_publish
+
+# CONNECT's name for the event a business unit gets when one of its customers is linked (spec
+# §1.4; its fully qualified name is not on record).
+USER_ANNOUNCE = "UserAnnounce"
 
 
 @transaction.atomic
@@ -18,7 +23,8 @@ def account_link_add(
     *, user: User, type: str, external_user_id: str, actor: Actor, msisdn: str = ""
 ) -> AccountLink:
     """Link a third party's customer to *user*. Raise AccountLinkInvalid, PhoneInvalid, or
-    AccountLinkTaken when that customer is already linked."""
+    AccountLinkTaken when that customer is already linked. Publishes a UserAnnounce event to the
+    third party (the link's `type`) in the same transaction."""
     type, external_user_id = (type or "").strip(), (external_user_id or "").strip()
     if not type or not external_user_id:
         raise AccountLinkInvalid(field="type" if not type else "userid")
@@ -28,7 +34,22 @@ def account_link_add(
         link.save(force_insert=True)
     User.objects.filter(pk=user.pk).update(generation=F("generation") + 1)
     audit_record(actor=actor, action="account_link.added", subject=user, target=link)
+    _announce_user(link=link)
     return link
+
+
+def _announce_user(*, link: AccountLink) -> None:
+    # Spec §1.4/§1.2 accounts: linking subscribes the business unit (the link's `type`) to the
+    # user's events, starting with a UserAnnounce carrying its own customer id and the MSISDN.
+    msisdn = link.msisdn or (
+        link.user.phones.filter(verified=True, preferred=True)
+        .values_list("number", flat=True)
+        .first()
+    )
+    body = {"type": link.type, "userid": link.external_user_id, "accountId": link.pk}
+    if msisdn:
+        body["msisdn"] = msisdn
+    event_publish(name=USER_ANNOUNCE, user_id=link.user_id, owners=[link.type], body=body)
 
 
 @transaction.atomic
