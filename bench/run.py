@@ -251,6 +251,26 @@ def main() -> int:
                     },
                 ),
                 (
+                    "GET /id/users/me/rights?active=NOW, 50 rights (bearer)",
+                    "request.lua",
+                    {
+                        "BENCH_METHOD": "GET",
+                        "BENCH_PATH": "/id/users/me/rights?active=NOW",
+                        "BENCH_AUTH": bearer,
+                        "BENCH_BODY": "",
+                    },
+                ),
+                (
+                    "GET /id/users/{id}/rights?active=NOW, 50 rights (basic)",
+                    "request.lua",
+                    {
+                        "BENCH_METHOD": "GET",
+                        "BENCH_PATH": f"/id/users/{user}/rights?active=NOW",
+                        "BENCH_AUTH": api_auth,
+                        "BENCH_BODY": "",
+                    },
+                ),
+                (
                     "GET /id/users/{id} (basic)",
                     "request.lua",
                     {

@@ -43,6 +43,7 @@ def main(token_file: str, refresh_count: int) -> None:
             "id.user.read",
             "id.user.email.read",
             "id.user.phone.read",
+            "id.user.right.read",
         ],
         grant_types=["authorization_code", "refresh_token", "client_credentials"],
     )
@@ -50,7 +51,26 @@ def main(token_file: str, refresh_count: int) -> None:
         actor=actor, name="Bench backend", operations=["*"]
     )
     expires = timezone.now() + dt.timedelta(days=1)
-    scope = "openid profile email phone id.user.read id.user.email.read id.user.phone.read"
+    # 50 rights valid now, for GET …/rights?active=NOW.
+    from rights.services import RightGrant, right_create
+    from rights.validators.timespec import Interval
+
+    now = timezone.now()
+    for i in range(50):
+        right_create(
+            user=user,
+            grantor_id="bench",
+            grant=RightGrant(
+                sku=f"BENCH-{i}",
+                interval=Interval(now - dt.timedelta(days=1), now + dt.timedelta(days=30)),
+                service_provider_id="bench.service",
+            ),
+            actor=actor,
+        )
+    scope = (
+        "openid profile email phone id.user.read id.user.email.read id.user.phone.read"
+        " id.user.right.read"
+    )
 
     def access_token() -> tuple[AccessToken, str]:
         raw = secrets.token_urlsafe(32)

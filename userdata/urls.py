@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from userdata import views
+from userdata import rights_views, views
 
 app_name = "userdata"
 
@@ -24,6 +24,11 @@ urlpatterns = [
     path(f"{PHONE}/makeprimary", views.PhoneMakePrimaryView.as_view()),
     path(f"{USER}/accounts", views.AccountsView.as_view(), name="accounts"),
     path(f"{USER}/accounts/<str:accountId>", views.AccountView.as_view(), name="account"),
+    path(f"{USER}/rights", rights_views.RightsView.as_view(), name="rights"),
+    path(f"{USER}/rights/<str:rightId>", rights_views.RightView.as_view(), name="right"),
+    path(f"{USER}/rights/<str:rightId>/usage", rights_views.RightUsageView.as_view()),
+    path(f"{USER}/subs", rights_views.SubsView.as_view(), name="subs"),
+    path(f"{USER}/subs/<str:subId>", rights_views.SubView.as_view(), name="sub"),
     path("schema", views.SchemaView.as_view(), name="schema"),
     path("docs", views.DocsView.as_view(), name="docs"),
     re_path(r"^.*$", views.UnknownPathView.as_view()),

@@ -1,0 +1,117 @@
+"""Reads of rights and subscriptions, one statement each.
+
+`?active=NOW` (spec §4, "how a service checks access"): a right is active at t when its stored
+state is ACTIVE and start <= t < end: the start is inclusive and the end exclusive, so that
+back-to-back periods of a subscription never overlap and never leave a gap.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from typing import Any
+
+from django.db import connection
+from django.db.models.base import ModelState
+
+from accounts.rows import Columns
+from rights.models import Right, Subscription
+
+
+@functools.cache
+def _rights_sql(active: bool, sku: bool, provider: bool, one: bool) -> tuple[str, Columns]:
+    columns = Columns.of(Right, "r")
+    where = ['r."user_id" = %s', 'r."deleted_at" IS NULL']
+    if one:
+        where.append('r."id" = %s')
+    if active:
+        where += ["r.\"state\" = 'ACTIVE'", 'r."start" <= %s', 'r."end" > %s']
+    if sku:
+        where.append('r."sku" = %s')
+    if provider:
+        where.append('r."service_provider_id" = %s')
+    # Identifiers come from model metadata; every value is a bound parameter.
+    sql = (
+        f'SELECT {", ".join(columns.sql)} FROM "{Right._meta.db_table}" r '  # noqa: S608
+        f'WHERE {" AND ".join(where)} ORDER BY r."start", r."id"'
+    )
+    return sql, columns
+
+
+@functools.cache
+def _plain_attnames(columns: Columns) -> tuple[str, ...] | None:
+    """The attribute names of *columns* when no field needs a converter from the database
+    (then a row becomes an instance without Model.__init__), else None."""
+    if any(field.get_db_converters(connection) for field in columns.fields):
+        return None
+    return tuple(field.attname for field in columns.fields)
+
+
+def _instance(attnames: tuple[str, ...], row: tuple[Any, ...]) -> Right:
+    # What Model.from_db does, without running __init__ for each of up to hundreds of rows.
+    right = Right.__new__(Right)
+    right.__dict__.update(zip(attnames, row, strict=True))
+    right._state = ModelState()
+    right._state.adding, right._state.db = False, "default"
+    return right
+
+
+def _fetch(sql: str, params: list[Any], columns: Columns) -> list[Right]:
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    attnames = _plain_attnames(columns)
+    if attnames is None:
+        return [columns.build(row) for row in rows]
+    return [_instance(attnames, row) for row in rows]
+
+
+def rights_of_user(
+    *,
+    user_id: str,
+    active_at: dt.datetime | None = None,
+    sku: str | None = None,
+    service_provider_id: str | None = None,
+) -> list[Right]:
+    """The user's rights (not terminated), by start; with *active_at*, only those active then."""
+    if any("\x00" in value for value in (sku, service_provider_id) if value):
+        return []  # PostgreSQL text cannot hold NUL, so no right has it
+    sql, columns = _rights_sql(
+        active_at is not None, sku is not None, service_provider_id is not None, False
+    )
+    params: list[Any] = [user_id]
+    if active_at is not None:
+        params += [active_at, active_at]
+    if sku is not None:
+        params.append(sku)
+    if service_provider_id is not None:
+        params.append(service_provider_id)
+    return _fetch(sql, params, columns)
+
+
+def right_of_user(*, user_id: str, right_id: str) -> Right | None:
+    sql, columns = _rights_sql(False, False, False, True)
+    found = _fetch(sql, [user_id, right_id], columns)
+    return found[0] if found else None
+
+
+def subscriptions_of_user(*, user_id: str, grantor_id: str | None) -> list[Subscription]:
+    """The user's subscriptions; with *grantor_id*, only those that grantor created (spec §4:
+    a grantor sees only its own; a blank grantor id sees none)."""
+    if grantor_id == "":
+        return []
+    found = Subscription.objects.filter(user_id=user_id)
+    if grantor_id is not None:
+        found = found.filter(grantor_id=grantor_id)
+    return list(found)
+
+
+def subscription_of_user(
+    *, user_id: str, subscription_id: str, grantor_id: str | None
+) -> Subscription | None:
+    if grantor_id == "":
+        return None
+    found = Subscription.objects.filter(pk=subscription_id, user_id=user_id)
+    if grantor_id is not None:
+        found = found.filter(grantor_id=grantor_id)
+    return found.first()

@@ -1,0 +1,1 @@
+"""Pure validators of Rights Management input (no database)."""
