@@ -22,6 +22,7 @@ from accounts.models import (
     SignInSession,
     User,
 )
+from accounts.oidc.claims import claims_for, preferred_for
 from accounts.services.selfservice import PORTAL_CLIENT_ID
 
 # What a person recognises in their security log: sign-ins and changes to the account.
@@ -68,11 +69,18 @@ class ConnectedService:
     scopes: list[tuple[str, str]]  # (scope, what it allows, untranslated)
     granted_at: Any
     last_used: Any
+    # The claims it receives about the user (OIDC Core §5.4, §5.5), with today's values.
+    claims: dict[str, Any] = field(default_factory=dict)
 
 
 def connected_services(user: User) -> list[ConnectedService]:
-    """The clients *user* consented to, with the scopes in plain words and when each was last
-    used (its newest token); first-party clients need no consent and are not listed."""
+    """The clients *user* consented to, with the scopes in plain words, the claims each
+    receives, and when each was last used (its newest token); first-party clients need no
+    consent and are not listed.
+
+    No record keeps the values a client was sent: its claims are those its granted scopes
+    release plus those its live access tokens asked for by name (the `claims` parameter), as
+    accounts.oidc.claims releases them at /oauth/userinfo now."""
     consents = list(
         Consent.objects.filter(user=user)
         .exclude(client__client_id=PORTAL_CLIENT_ID)
@@ -92,6 +100,15 @@ def connected_services(user: User) -> list[ConnectedService]:
         .values_list("application_id")
         .annotate(Max("updated"))
     )
+    asked: dict[int, set[str]] = defaultdict(set)
+    for client_id, names in (
+        AccessToken.objects.filter(user=user, application_id__in=client_ids)
+        .exclude(claims="")
+        .values_list("application_id", "claims")
+        .distinct()
+    ):
+        asked[client_id].update(names.split())
+    preferred = preferred_for(user.pk)
     catalogue = settings.OAUTH2_PROVIDER["SCOPES"]
     services = []
     for consent in consents:
@@ -106,6 +123,9 @@ def connected_services(user: User) -> list[ConnectedService]:
                 scopes=[(s, catalogue.get(s, s)) for s in consent.scopes],
                 granted_at=consent.created_at,
                 last_used=max(used) if used else None,
+                claims=claims_for(
+                    user, preferred, consent.scopes, sorted(asked[consent.client_id])
+                ),
             )
         )
     return services

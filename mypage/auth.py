@@ -34,6 +34,7 @@ from oauth2_provider.oauth2_backends import get_oauthlib_core
 from accounts.models import SignInSession, User
 from accounts.oidc.sso import current_session
 from accounts.services.selfservice import PORTAL_CLIENT_ID, portal_client_ensure
+from mypage import backlink
 
 # The SSO session the portal's last code was issued in: the portal is signed in while the
 # browser's live session is that one.
@@ -153,7 +154,8 @@ def portal_session(request: HttpRequest) -> SignInSession | None:
 
 def portal_page(view: View) -> View:
     """Only for a person signed in to the portal; anyone else signs in first (through
-    /oauth/authorize) and comes back to this screen. Sets request.portal_session."""
+    /oauth/authorize) and comes back to this screen, its query (and so its backlink) kept.
+    Sets request.portal_session."""
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -162,6 +164,8 @@ def portal_page(view: View) -> View:
             back = request.get_full_path() if request.method == "GET" else request.path
             return authorize_redirect(request, _screen_of(back))
         request.portal_session = session  # type: ignore[attr-defined]
+        if request.method == "GET":
+            backlink.remember(request)
         return view(request, *args, **kwargs)
 
     return wrapped

@@ -39,6 +39,7 @@ urlpatterns = [
     path("privacy/export", views.privacy_export, name="privacy-export"),
     path("privacy/delete", views.privacy_delete, name="privacy-delete"),
     path("subscriptions", views.subscriptions, name="subscriptions"),
+    path("subscriptions/<str:pk>/stop", views.subscription_stop, name="subscription-stop"),
     path("purchasehistory", views.purchasehistory, name="purchasehistory"),
     path("about", views.about, name="about"),
 ]

@@ -336,7 +336,8 @@ def test_phone_reset_pages(
 
 
 def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_server: SmtpServer):
-    """My CONNECT account: every screen, a form with errors, and the pages after actions."""
+    """My CONNECT account: every screen (with a service's backlink), a form with errors, and
+    the pages after actions."""
     from accounts.models import Consent, Email
     from accounts.services import email_add, phone_add
     from tests.factories import TEST_ACTOR
@@ -345,11 +346,15 @@ def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_serv
     email_add(user=kari, address="kari@work.example", actor=TEST_ACTOR)
     phone_add(user=kari, number="4741234567", actor=TEST_ACTOR)
     Consent.objects.create(user=kari, client=rp, scopes=["openid", "profile", "email"])
-    page.goto("/gui/mypage/overview")
+    # Sent from Nordic News with a backlink: "Back to Nordic News" on every screen.
+    page.goto(
+        f"/gui/mypage/overview?{urlencode({'client_id': rp.client_id, 'redirect_uri': REDIRECT})}"
+    )
     type_identifier(page, "kari@example.com")
     enter(page, "#id_password", "correct horse battery")
     submit(page)
-    page.wait_for_url(f"{live}/gui/mypage/overview")
+    page.wait_for_url(f"{live}/gui/mypage/overview?**")
+    expect(page.locator(".backlink a")).to_have_attribute("href", REDIRECT)
     for screen in (
         "overview",
         "changeprofile",

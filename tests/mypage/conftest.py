@@ -8,7 +8,10 @@ from collections.abc import Callable
 import pytest
 from django.test import Client as HttpClient
 
-from accounts.models import User
+from accounts.models import Client, Email, Phone, User
+from accounts.services import contact_verify, email_add, phone_add
+from tests.factories import TEST_ACTOR, ClientFactory
+from tests.oidc.conftest import REDIRECT, Browser, exchange
 from tests.signin import password_sign_in
 
 PASSWORD = "correct horse battery"  # the UserFactory default
@@ -60,3 +63,58 @@ def alice_portal(alice: User, portal) -> HttpClient:
 @pytest.fixture
 def bob_portal(bob: User, portal) -> HttpClient:
     return portal(bob)
+
+
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """Run what the services schedule after commit (mail, SMS) when the block ends."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
+@pytest.fixture
+def add_email(db: None) -> Callable[..., Email]:
+    """add_email(user, address, verified=False): another address, as the services add it."""
+
+    def make(user: User, address: str, *, verified: bool = False) -> Email:
+        email = email_add(user=user, address=address, actor=TEST_ACTOR)
+        if verified:
+            contact_verify(contact=email, actor=TEST_ACTOR)
+        return email
+
+    return make
+
+
+@pytest.fixture
+def add_phone(db: None) -> Callable[..., Phone]:
+    """add_phone(user, number, verified=False): another number, as the services add it."""
+
+    def make(user: User, number: str, *, verified: bool = False) -> Phone:
+        return phone_add(user=user, number=number, verified=verified, actor=TEST_ACTOR)
+
+    return make
+
+
+@pytest.fixture
+def news(db: None) -> Client:
+    """A confidential web service with a logo and a back-channel logout URI."""
+    return ClientFactory(
+        name="Nordic News",
+        description="Your daily news.",
+        logo_uri="https://rp.example.com/logo.png",
+        redirect_uris=[REDIRECT],
+        backchannel_logout_uri="https://rp.example.com/bcl",
+        allowed_scopes=["openid", "profile", "email", "phone"],
+        grant_types=["authorization_code", "refresh_token"],
+    )
+
+
+@pytest.fixture
+def connect(news: Client) -> Callable[..., dict]:
+    """connect(http, **authorize_extra): the signed-in browser *http* allows Nordic News
+    (authorize, consent, code exchange); return the token response."""
+
+    def run(http: HttpClient, **extra: str) -> dict:
+        code = Browser(http).authorize(news, **extra)["code"]
+        return exchange(http, news, code).json()
+
+    return run

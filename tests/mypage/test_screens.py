@@ -11,13 +11,6 @@ from django.utils import timezone
 from accounts.models import AuditEvent, Email, Phone, SignInSession
 from tests.signin import last_pin
 
-
-@pytest.fixture
-def commit(django_capture_on_commit_callbacks):
-    """Run what the services schedule after commit (mail, SMS) when the block ends."""
-    return lambda: django_capture_on_commit_callbacks(execute=True)
-
-
 SCREENS = [
     "overview",
     "changeprofile",
@@ -53,8 +46,10 @@ def test_anonymous_is_sent_to_sign_in_from_every_screen(anon, screen, db):
     assert response["Location"].startswith("/oauth/authorize?")
 
 
-def test_overview_shows_name_preferred_contacts_and_what_needs_attention(alice, alice_portal):
-    Email.objects.create(user=alice, address="old@example.com")
+def test_overview_shows_name_preferred_contacts_and_what_needs_attention(
+    alice, alice_portal, add_email
+):
+    add_email(alice, "old@example.com")
     html = alice_portal.get("/gui/mypage/overview").content.decode()
     assert "Alice Example" in html
     assert "alice@example.com" in html
@@ -170,8 +165,8 @@ def test_adding_a_bad_email_shows_the_error(alice_portal):
     assert b'id="error-summary"' in response.content
 
 
-def test_resend_mails_the_link_again(alice, alice_portal, commit):
-    email = Email.objects.create(user=alice, address="later@example.com")
+def test_resend_mails_the_link_again(alice, alice_portal, commit, add_email):
+    email = add_email(alice, "later@example.com")
     with commit():
         response = alice_portal.post(f"/gui/mypage/manageemail/{email.pk}/resend")
     assert response.status_code == 302
@@ -193,13 +188,9 @@ def test_an_email_can_be_removed_while_a_phone_remains(alice, alice_portal):
 
 
 def test_changing_the_preferred_email_tells_the_old_address_with_an_undo_link(
-    alice, alice_portal, client, commit
+    alice, alice_portal, client, commit, add_email
 ):
-    from accounts.services import contact_verify, email_add
-    from tests.factories import TEST_ACTOR
-
-    new = email_add(user=alice, address="new@example.com", actor=TEST_ACTOR)
-    contact_verify(contact=new, actor=TEST_ACTOR)
+    new = add_email(alice, "new@example.com", verified=True)
     mail.outbox.clear()
     with commit():
         response = alice_portal.post(f"/gui/mypage/manageemail/{new.pk}/prefer")
@@ -221,8 +212,8 @@ def test_changing_the_preferred_email_tells_the_old_address_with_an_undo_link(
     assert Email.objects.get(user=alice, address="alice@example.com").preferred
 
 
-def test_an_unverified_email_cannot_be_made_preferred(alice, alice_portal):
-    email = Email.objects.create(user=alice, address="later@example.com")
+def test_an_unverified_email_cannot_be_made_preferred(alice, alice_portal, add_email):
+    email = add_email(alice, "later@example.com")
     page = alice_portal.post(f"/gui/mypage/manageemail/{email.pk}/prefer", follow=True)
     assert "Only a verified address or number can be made preferred." in page.content.decode()
 
@@ -243,11 +234,8 @@ def test_adding_a_phone_texts_a_pin_entered_on_the_page(alice, alice_portal, com
     assert "+47 41 23 45 67" in html and "+47 91 11 11 11" in html  # several phones
 
 
-def test_a_second_phone_can_be_made_preferred_and_the_first_removed(alice, alice_portal):
-    from accounts.services import phone_add
-    from tests.factories import TEST_ACTOR
-
-    second = phone_add(user=alice, number="4741234567", verified=True, actor=TEST_ACTOR)
+def test_a_second_phone_can_be_made_preferred_and_the_first_removed(alice, alice_portal, add_phone):
+    second = add_phone(alice, "4741234567", verified=True)
     alice_portal.post(f"/gui/mypage/managephone/{second.pk}/prefer")
     second.refresh_from_db()
     assert second.preferred
@@ -256,11 +244,8 @@ def test_a_second_phone_can_be_made_preferred_and_the_first_removed(alice, alice
     assert not Phone.objects.filter(pk=first.pk).exists()
 
 
-def test_resending_a_pin(alice, alice_portal, sms_outbox, commit):
-    from accounts.services import phone_add
-    from tests.factories import TEST_ACTOR
-
-    phone = phone_add(user=alice, number="4741234567", actor=TEST_ACTOR)
+def test_resending_a_pin(alice, alice_portal, sms_outbox, commit, add_phone):
+    phone = add_phone(alice, "4741234567")
     with commit():
         response = alice_portal.post(f"/gui/mypage/managephone/{phone.pk}/resend")
     assert response["Location"] == f"/gui/mypage/managephone/{phone.pk}/verify"

@@ -13,24 +13,11 @@ from django.utils import timezone
 
 from accounts.models import AccessToken, Consent, RefreshToken, SignInSession
 from tests.factories import TEST_ACTOR, ClientFactory
-from tests.oidc.conftest import REDIRECT, Browser, exchange
+from tests.oidc.conftest import basic
 
 
-@pytest.fixture
-def news(db):
-    return ClientFactory(
-        name="Nordic News",
-        description="Your daily news.",
-        logo_uri="https://rp.example.com/logo.png",
-        redirect_uris=[REDIRECT],
-        backchannel_logout_uri="https://rp.example.com/bcl",
-        allowed_scopes=["openid", "profile", "email", "phone"],
-        grant_types=["authorization_code", "refresh_token"],
-    )
-
-
-def test_connected_services_show_name_logo_scopes_and_last_use(alice, alice_portal, news):
-    tokens = exchange(alice_portal, news, Browser(alice_portal).authorize(news)["code"]).json()
+def test_connected_services_show_name_logo_scopes_and_last_use(alice, alice_portal, connect):
+    tokens = connect(alice_portal)
     assert "refresh_token" in tokens
     html = alice_portal.get("/gui/mypage/manageclientauthorizations").content.decode()
     assert "Nordic News" in html and 'src="https://rp.example.com/logo.png"' in html
@@ -40,15 +27,14 @@ def test_connected_services_show_name_logo_scopes_and_last_use(alice, alice_port
 
 
 def test_remove_access_revokes_consent_and_tokens_and_sends_back_channel_logout(
-    alice, alice_portal, news, settings, monkeypatch, django_capture_on_commit_callbacks
+    alice, alice_portal, news, connect, settings, monkeypatch, commit
 ):
     from accounts.oidc import backchannel
 
-    settings.BACKCHANNEL_LOGOUT_SYNC = True
     sent = []
     monkeypatch.setattr(backchannel, "deliver", lambda uri, token, cid: sent.append((uri, cid)))
-    tokens = exchange(alice_portal, news, Browser(alice_portal).authorize(news)["code"]).json()
-    with django_capture_on_commit_callbacks(execute=True):
+    tokens = connect(alice_portal)
+    with commit():
         response = alice_portal.post(f"/gui/mypage/manageclientauthorizations/{news.pk}/remove")
     assert response.status_code == 302
     assert not Consent.objects.filter(user=alice, client=news).exists()
@@ -58,9 +44,7 @@ def test_remove_access_revokes_consent_and_tokens_and_sends_back_channel_logout(
     refused = alice_portal.post(
         "/oauth/token",
         {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]},
-        HTTP_AUTHORIZATION=__import__("tests.oidc.conftest", fromlist=["basic"]).basic(
-            news.client_id, news.secret
-        ),
+        HTTP_AUTHORIZATION=basic(news.client_id, news.secret),
     )
     assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
     # The portal itself still works: it is first-party, not a consented service.
@@ -124,3 +108,22 @@ def test_query_count_of_each_screen_is_constant(
     assert after == before, f"{path}: {before} queries with 1 of each, {after} with 5"
     with django_assert_max_num_queries(12):
         alice_portal.get(path)
+
+
+def test_connected_services_show_the_claims_each_receives(alice, alice_portal, news):
+    Consent.objects.create(user=alice, client=news, scopes=["openid", "email"])
+    html = alice_portal.get("/gui/mypage/manageclientauthorizations").content.decode()
+    item = html.split(f'id="service-{news.pk}"', 1)[1].split("item-actions", 1)[0]
+    assert 'data-claim="sub"' in item and alice.pk in item
+    assert 'data-claim="email"' in item and "alice@example.com" in item
+    assert 'data-claim="phone_number"' not in item  # the phone scope was not granted
+    assert 'data-claim="name"' not in item and "Alice Example" not in item
+
+
+def test_claims_asked_for_by_name_are_shown_too(alice, alice_portal, news, connect):
+    claims = '{"userinfo": {"phone_number": null}}'
+    connect(alice_portal, scope="openid email", claims=claims)
+    html = alice_portal.get("/gui/mypage/manageclientauthorizations").content.decode()
+    item = html.split(f'id="service-{news.pk}"', 1)[1].split("item-actions", 1)[0]
+    assert 'data-claim="email"' in item
+    assert 'data-claim="phone_number"' in item and "+47 91 11 11 11" in item
