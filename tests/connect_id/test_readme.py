@@ -12,6 +12,7 @@ import pytest
 from django.contrib.auth.hashers import check_password
 
 from accounts.models import ApiCredential, Client, User
+from events.models import EventQueue
 from tests.servers import database_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -29,7 +30,14 @@ def readme_admin_commands() -> list[str]:
 
 def test_the_readme_lists_the_admin_commands():
     names = [command.split()[2] for command in readme_admin_commands()]
-    assert names == ["create_user", "create_client", "create_api_credential", "bootstrap_demo"]
+    assert names == [
+        "create_user",
+        "create_client",
+        "create_api_credential",
+        "create_api_credential",
+        "create_event_queue",
+        "bootstrap_demo",
+    ]
 
 
 @pytest.fixture
@@ -82,7 +90,7 @@ def test_every_readme_admin_command_succeeds_as_written(env_file):
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
         outputs.append(proc.stdout)
 
-    user_out, client_out, credential_out, demo_out = outputs
+    user_out, client_out, credential_out, grantor_out, queue_out, demo_out = outputs
     kari = User.objects.get(pk=json.loads(user_out)["id"])
     assert kari.realname == "Kari Nordmann"
     password = re.search(r"--password '([^']+)'", readme_admin_commands()[0])
@@ -96,6 +104,10 @@ def test_every_readme_admin_command_succeeds_as_written(env_file):
 
     credential = ApiCredential.objects.get(username=json.loads(credential_out)["username"])
     assert credential.operations == ["users:read"]
+    grantor = ApiCredential.objects.get(username=json.loads(grantor_out)["username"])
+    assert grantor.grantor_id == "example.streaming"
+    queue = EventQueue.objects.get(pk=json.loads(queue_out)["queue_id"])
+    assert queue.owner_id == "example.streaming"
 
     assert "CONNECT ID demo" in demo_out
     assert User.objects.count() == 3  # the demo admin and user, once each, and Kari
