@@ -67,7 +67,7 @@ def _form_page(
         "form": form,
         "original": obj,
     }
-    return TemplateResponse(request, "admin/accounts/form.html", context)
+    return TemplateResponse(request, "admin/service_form.html", context)
 
 
 def _secret_once(
@@ -80,11 +80,13 @@ def _secret_once(
         "title": f"Credentials for {obj}",
         "original": obj,
         "rows": rows,
+        "notice": "Copy these now. The secret is stored only as a digest and will not be shown "
+        "again.",
         "change_url": reverse(
             f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]
         ),
     }
-    response = TemplateResponse(request, "admin/accounts/secret_once.html", context)
+    response = TemplateResponse(request, "admin/secret_once.html", context)
     response["Cache-Control"] = "no-store"
     return response
 

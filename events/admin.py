@@ -71,7 +71,7 @@ class ServiceAddMixin(admin.ModelAdmin):
             "title": self.add_title,
             "form": form,
         }
-        return TemplateResponse(request, "admin/events/form.html", context)
+        return TemplateResponse(request, "admin/service_form.html", context)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -181,9 +181,11 @@ class WebhookEndpointAdmin(ServiceAddMixin):
             "title": f"Signing secret for {endpoint}",
             "original": endpoint,
             "rows": [("owner", endpoint.owner_id), ("url", endpoint.url), ("secret", secret)],
+            "notice": "Copy the signing secret now and give it to the endpoint's owner. It is "
+            "stored encrypted and will not be shown again.",
             "change_url": _change_url(endpoint),
         }
-        response = TemplateResponse(request, "admin/events/secret_once.html", context)
+        response = TemplateResponse(request, "admin/secret_once.html", context)
         response["Cache-Control"] = "no-store"
         return response
 
