@@ -2,7 +2,7 @@
 
 from unittest import mock
 
-from django.db import OperationalError
+from django.db import OperationalError, connection
 
 
 def test_healthz_answers_without_touching_the_database(anon, db, django_assert_num_queries):
@@ -26,10 +26,29 @@ def test_readyz_answers_503_when_the_database_does_not(anon, db):
     assert response.json() == {
         "status": "unavailable",
         "database": "unreachable",
+        "jobs": "unreachable",
         "mail": "ok",
         "sms": "ok",
     }
     assert response["Retry-After"] == "5"
+
+
+def test_readyz_reports_live_workers_and_the_oldest_waiting_job(anon, db, settings):
+    from connect_id.tasks import recover_stalled_jobs
+
+    settings.JOBS_EAGER = False  # a real row in the queue
+    body = anon.get("/readyz").json()
+    assert body["jobs"] == "ok" and body["job_workers"] == 0 and body["oldest_job_seconds"] == 0
+    recover_stalled_jobs.defer(timestamp=0)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE procrastinate_events SET at = now() - interval '90 seconds'"
+            " WHERE type = 'deferred'"
+        )
+        cursor.execute("INSERT INTO procrastinate_workers DEFAULT VALUES")
+    body = anon.get("/readyz").json()
+    assert body["job_workers"] == 1 and body["oldest_job_seconds"] >= 90
+    assert body["status"] == "ok"  # reported, not a reason to leave the load balancer
 
 
 def test_readyz_fails_when_the_sms_gateway_is_not_configured(anon, db, settings):
