@@ -346,6 +346,15 @@ def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_serv
     email_add(user=kari, address="kari@work.example", actor=TEST_ACTOR)
     phone_add(user=kari, number="4741234567", actor=TEST_ACTOR)
     Consent.objects.create(user=kari, client=rp, scopes=["openid", "profile", "email"])
+    from rights.services import subscription_create
+
+    subscription_create(
+        user=kari,
+        grantor_id="nordic.news",
+        time_spec="R//P1M",
+        rights_spec=[{"sku": "NEWS-PLUS-M", "serviceProviderId": "nordic.news"}],
+        actor=TEST_ACTOR,
+    )
     # Sent from Nordic News with a backlink: "Back to Nordic News" on every screen.
     page.goto(
         f"/gui/mypage/overview?{urlencode({'client_id': rp.client_id, 'redirect_uri': REDIRECT})}"
