@@ -399,3 +399,39 @@ def test_a_worker_killed_during_a_renewal_is_replaced_and_each_period_granted_on
     # Exactly once per period: the first one's and the current (second) one's.
     assert len(rights) == len({r.period_start for r in rights}) == 2
     assert rights[1].active_at(timezone.now())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_pushes_a_webhook_again_after_a_failure_with_a_valid_signature(
+    real_queue, tmp_path, settings
+):
+    from standardwebhooks import Webhook
+
+    from events.models import WebhookDelivery
+    from events.services import event_publish, webhook_endpoint_create
+    from tests.events.test_webhooks import Receiver
+
+    settings.WEBHOOK_ALLOW_HTTP_LOOPBACK = True
+    with Receiver([500, 204]) as receiver:
+        endpoint, secret = webhook_endpoint_create(
+            owner_id="shop", url=receiver.url, contact_email="ops@shop.example", actor="test"
+        )
+        with transaction.atomic():
+            event = event_publish(
+                name="com.comoyo.events.right.RightGranted",
+                user_id=UserFactory().pk,
+                owners=["shop"],
+                body={"grantorId": "shop", "rightId": "52fd09dbd3400000"},
+            )
+        with worker(tmp_path, WEBHOOK_ALLOW_HTTP_LOOPBACK="1", WEBHOOK_RETRY_BASE_SECONDS="1"):
+            wait_until(
+                lambda: WebhookDelivery.objects.filter(
+                    endpoint=endpoint, state="delivered"
+                ).exists(),
+                what="the webhook delivered after its retry",
+            )
+    assert len(receiver.requests) == 2  # the 500, then the retry
+    for headers, body in receiver.requests:
+        assert Webhook(secret).verify(body, headers) == event.payload
+        assert headers["webhook-id"] == event.pk  # the same id on the retry: receivers dedupe
+    assert WebhookDelivery.objects.get(endpoint=endpoint).attempts == 2
