@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models.base import ModelState
@@ -87,6 +87,78 @@ def rights_of_user(
     if service_provider_id is not None:
         params.append(service_provider_id)
     return _fetch(sql, params, columns)
+
+
+class RightRow(NamedTuple):
+    """A right as the /id/ list shows it, its state at the read's instant and its interval
+    already formatted by PostgreSQL (rights.validators.timespec.format_instant's format)."""
+
+    id: str
+    generation: int
+    state: str
+    user_id: str
+    subscription_id: str | None
+    grantor_id: str
+    grantor_context: str
+    service_provider_id: str
+    time_interval: str
+    sku: str
+    payload: str
+    used: bool
+
+
+# format_instant in SQL: UTC, "Z", the fraction only when non-zero and without trailing zeros
+# (stripping zeros stops at the "." when the fraction is all zeros, then the "." goes).
+_INSTANT_SQL = (
+    "rtrim(rtrim(to_char({0} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US'), '0'), '.') || 'Z'"
+)
+
+
+@functools.cache
+def _right_rows_sql(active: bool, sku: bool, provider: bool) -> str:
+    """The list read as one prepared statement that returns text and numbers only: with 50
+    rights, parsing six timestamps per row into datetimes and formatting two back cost more
+    than the rest of the request (measured with cProfile: ~60 % of its CPU)."""
+    base, _ = _rights_sql(active, sku, provider, False)
+    where = base.split(" WHERE ", 1)[1]
+    start, end = _INSTANT_SQL.format('r."start"'), _INSTANT_SQL.format('r."end"')
+    # The state at the read's instant, as Right.state_at decides it.
+    state = (
+        "CASE WHEN %s >= r.\"end\" THEN 'EXPIRED' "
+        "WHEN %s < r.\"start\" AND r.\"state\" = 'ACTIVE' THEN 'CREATED' "
+        'ELSE r."state" END'
+    )
+    return (
+        f'SELECT r."id", r."generation", {state}, r."user_id", r."subscription_id", '  # noqa: S608
+        f'r."grantor_id", r."grantor_context", r."service_provider_id", '
+        f'{start} || \'/\' || {end}, r."sku", r."payload", r."used" '
+        f'FROM "{Right._meta.db_table}" r WHERE {where}'
+    )
+
+
+def right_rows_of_user(
+    *,
+    user_id: str,
+    now: dt.datetime,
+    active_at: dt.datetime | None = None,
+    sku: str | None = None,
+    service_provider_id: str | None = None,
+) -> list[RightRow]:
+    """rights_of_user for the /id/ list: the same rights in the same order, as RightRows with
+    their state at *now*."""
+    if any("\x00" in value for value in (sku, service_provider_id) if value):
+        return []  # PostgreSQL text cannot hold NUL, so no right has it
+    params: list[Any] = [now, now, user_id]
+    if active_at is not None:
+        params += [active_at, active_at]
+    if sku is not None:
+        params.append(sku)
+    if service_provider_id is not None:
+        params.append(service_provider_id)
+    sql = _right_rows_sql(active_at is not None, sku is not None, service_provider_id is not None)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [RightRow(*row) for row in cursor.fetchall()]
 
 
 def right_of_user(*, user_id: str, right_id: str) -> Right | None:

@@ -9,6 +9,7 @@ from typing import Any
 from rest_framework import serializers
 
 from rights.models import Right, Subscription
+from rights.selectors import RightRow
 from rights.validators.timespec import format_interval
 from userdata.representations import user_href
 from userdata.serializers import LinkOut
@@ -47,6 +48,36 @@ def right_json(right: Right, base: str, now: dt.datetime) -> dict[str, Any]:
         "sku": right.sku,
         "payload": right.payload,
         "used": right.used,
+    }
+
+
+def right_row_json(row: RightRow, base: str) -> dict[str, Any]:
+    """right_json for a list row (rights.selectors.right_rows_of_user): the same object."""
+    user = user_href(base, row.user_id)
+    links = []
+    if row.subscription_id is not None:
+        links.append(
+            {
+                "rel": "creator",
+                "type": "subscription",
+                "idref": row.subscription_id,
+                "href": f"{user}/subs/{row.subscription_id}",
+            }
+        )
+    return {
+        "rightId": row.id,
+        "generation": str(row.generation),
+        "href": f"{user}/rights/{row.id}",
+        "state": row.state,
+        "userId": row.user_id,
+        "link": links,
+        "grantorId": row.grantor_id,
+        "grantorContext": row.grantor_context,
+        "serviceProviderId": row.service_provider_id,
+        "timeInterval": row.time_interval,
+        "sku": row.sku,
+        "payload": row.payload,
+        "used": row.used,
     }
 
 

@@ -132,15 +132,16 @@ class RightsView(_RightsBase):
                     active_at = parse_instant(value)
                 except DomainError:
                     raise ActiveInvalid(field="active") from None
-        rights = selectors.rights_of_user(
+        rows = selectors.right_rows_of_user(
             user_id=self.subject_id,
+            now=now,
             active_at=active_at,
             sku=params.get("sku"),
             service_provider_id=params.get("serviceProviderId"),
         )
-        if not rights:
+        if not rows:
             self.require_subject()  # an empty list, or no such user
-        return Response({"right": [rs.right_json(r, self.base, now) for r in rights]})
+        return Response({"right": [rs.right_row_json(row, self.base) for row in rows]})
 
     @extend_schema(
         operation_id="rights_create",

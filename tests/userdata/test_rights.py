@@ -303,3 +303,31 @@ def test_the_rights_list_runs_a_constant_number_of_queries(
     with django_assert_max_num_queries(2):
         response = reader.get(f"/id/users/{alice.id}/rights?active=NOW")
     assert len(response.json()["right"]) == count
+
+
+def test_the_list_shows_each_right_exactly_as_its_own_get_does(alice, shop):
+    # The list's rows are formatted by PostgreSQL, the single GET by Python: they must agree,
+    # on fractions of a second (shown only when present, without trailing zeros) and on the
+    # state at the moment of the read (CREATED before the interval, EXPIRED after it).
+    now = dt.datetime.now(dt.UTC)
+    intervals = [
+        (now - dt.timedelta(days=1), now + dt.timedelta(days=1)),  # ACTIVE
+        (now + dt.timedelta(days=1), now + dt.timedelta(days=2)),  # CREATED
+        (now - dt.timedelta(days=3), now - dt.timedelta(days=2)),  # EXPIRED
+    ]
+    for start, end in intervals:
+        right_id = post_right(shop, alice).json()["rightId"]
+        Right.objects.filter(pk=right_id).update(
+            start=start.replace(microsecond=0), end=end.replace(microsecond=0)
+        )
+    fractional = Right.objects.order_by("start").first()
+    fractional.start = fractional.start.replace(microsecond=250000)
+    fractional.end = fractional.end.replace(microsecond=120)
+    fractional.save(update_fields=["start", "end"])
+    listed = shop.get(f"/id/users/{alice.id}/rights").json()["right"]
+    assert [r["state"] for r in listed] == ["EXPIRED", "ACTIVE", "CREATED"]
+    for right in listed:
+        assert right == shop.get(right["href"]).json()
+    assert listed[0]["timeInterval"].split("/")[0].endswith(".25Z")
+    assert listed[0]["timeInterval"].split("/")[1].endswith(".00012Z")
+    assert "." not in listed[1]["timeInterval"]  # whole seconds: no fraction at all
