@@ -495,6 +495,8 @@ MYPAGE_UNDO_SECONDS = env.int("MYPAGE_UNDO_SECONDS", default=3 * 86400)
 # --- Events: Event Queue (spec §1.4) and webhooks -----------------------------------------------
 # A message fetched with `next` stays invisible this long (seconds) and comes back unless acked.
 EVENT_QUEUE_VISIBILITY_SECONDS = env.int("EVENT_QUEUE_VISIBILITY_SECONDS", default=30)
+# Events (and their unacknowledged queue messages and webhook deliveries) are kept this long.
+EVENT_RETENTION_DAYS = env.int("EVENT_RETENTION_DAYS", default=14)
 # HTTP attempts of one webhook delivery (the first plus retries, with exponential backoff starting
 # at WEBHOOK_RETRY_BASE_SECONDS and capped at WEBHOOK_RETRY_MAX_SECONDS) before it is given up.
 WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.mail import send_mail
 from procrastinate.contrib.django import app
@@ -33,3 +35,12 @@ def mail_deliver(*, to: str, subject: str, body: str) -> None:
     send_mail(
         subject=subject, message=body, from_email=settings.DEFAULT_FROM_EMAIL, recipient_list=[to]
     )
+
+
+@app.periodic(cron="41 * * * *")
+@app.task(name="events.purge", queueing_lock="events.purge", retry=backoff(max_attempts=3))
+def purge_events(timestamp: int) -> None:
+    """Hourly: drop the events older than EVENT_RETENTION_DAYS (events.services.retention)."""
+    from events.services import events_purge
+
+    events_purge(retention=dt.timedelta(days=settings.EVENT_RETENTION_DAYS))

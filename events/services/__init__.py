@@ -8,6 +8,7 @@ from events.services.queues import (
     queue_message_ack,
     queue_message_next,
 )
+from events.services.retention import events_purge
 from events.services.webhooks import (
     DeliveryFailed,
     webhook_delivery_attempt,
@@ -23,6 +24,7 @@ __all__ = [
     "event_publish",
     "event_queue_create",
     "event_queue_set_enabled",
+    "events_purge",
     "queue_message_ack",
     "queue_message_next",
     "webhook_delivery_attempt",
