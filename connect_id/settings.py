@@ -492,6 +492,11 @@ MYPAGE_STEP_UP_SECONDS = env.int("MYPAGE_STEP_UP_SECONDS", default=600)
 # How long the link mailed to the old preferred address can put it back (seconds).
 MYPAGE_UNDO_SECONDS = env.int("MYPAGE_UNDO_SECONDS", default=3 * 86400)
 
+# --- Rights Management (spec §4) -----------------------------------------------------------------
+# A subscription period's rights are generated this many seconds before the period starts, so
+# the renewal job (every five minutes) is always early.
+RIGHTS_RENEWAL_LEAD = env.int("RIGHTS_RENEWAL_LEAD", default=3600)
+
 # --- Events: Event Queue (spec §1.4) and webhooks -----------------------------------------------
 # A message fetched with `next` stays invisible this long (seconds) and comes back unless acked.
 EVENT_QUEUE_VISIBILITY_SECONDS = env.int("EVENT_QUEUE_VISIBILITY_SECONDS", default=30)

@@ -38,7 +38,7 @@ SKU_MAX, PROVIDER_MAX, PAYLOAD_MAX = 100, 200, 4000
 def renewal_lead() -> dt.timedelta:
     """How long before a period starts its rights are generated (settings.RIGHTS_RENEWAL_LEAD
     in seconds; an hour by default, so a job running every few minutes is always early)."""
-    return dt.timedelta(seconds=getattr(settings, "RIGHTS_RENEWAL_LEAD", 3600))
+    return dt.timedelta(seconds=settings.RIGHTS_RENEWAL_LEAD)
 
 
 @dataclass(frozen=True)
