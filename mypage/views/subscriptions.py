@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.models import User
 from connect_id.errors import DomainError
 from connect_id.pages import decorate
 from mypage.views.common import actor, error_text, go, page, screen
@@ -17,18 +18,13 @@ from rights.models import Subscription
 from rights.services import subscription_cancel
 
 
-def signed_in_id(request: HttpRequest) -> str:
-    user_id = request.user.pk
-    assert isinstance(user_id, str)  # portal_page lets only signed-in users this far
-    return user_id
-
-
 @decorate(require_GET, *page)
 def subscriptions(request: HttpRequest) -> HttpResponse:
     """What I am entitled to now (spec §4: rights ACTIVE with now inside their interval) and the
     subscriptions that generate rights, with the ones I may stop."""
     now = timezone.now()
-    user_id = signed_in_id(request)
+    user: User = request.user  # type: ignore[assignment]
+    user_id = user.pk
     rights = rights_selectors.rights_of_user(user_id=user_id, active_at=now)
     # The user sees every subscription of theirs, whoever the grantor (spec §4 limits grantors).
     subs = [
@@ -42,8 +38,9 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
 def subscription_stop(request: HttpRequest, pk: str) -> HttpResponse:
     """Stop a subscription of mine: no more periods; the right of the period already paid stays
     (spec §4)."""
+    user: User = request.user  # type: ignore[assignment]
     found = rights_selectors.subscription_of_user(
-        user_id=signed_in_id(request), subscription_id=pk, grantor_id=None
+        user_id=user.pk, subscription_id=pk, grantor_id=None
     )
     if found is None or found.state_at(timezone.now()) == Subscription.State.EXPIRED:
         raise Http404()

@@ -341,6 +341,7 @@ def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_serv
     from accounts.models import Consent, Email
     from accounts.services import email_add, phone_add
     from tests.factories import TEST_ACTOR
+    from tests.mypage.conftest import SCREENS
 
     kari = UserFactory(email="kari@example.com", phone="4798765432", realname="Kari Nordmann")
     email_add(user=kari, address="kari@work.example", actor=TEST_ACTOR)
@@ -364,20 +365,7 @@ def test_portal_pages(pages: Pages, page: Page, live: str, rp: Client, smtp_serv
     submit(page)
     page.wait_for_url(f"{live}/gui/mypage/overview?**")
     expect(page.locator(".backlink a")).to_have_attribute("href", REDIRECT)
-    for screen in (
-        "overview",
-        "changeprofile",
-        "changepassword",
-        "manageemail",
-        "managephone",
-        "manageclientauthorizations",
-        "sessions",
-        "security",
-        "privacy",
-        "subscriptions",
-        "purchasehistory",
-        "about",
-    ):
+    for screen in SCREENS:
         page.goto(f"/gui/mypage/{screen}")
         pages.check(f"mypage-{screen}")
     page.goto("/gui/mypage/manageemail")

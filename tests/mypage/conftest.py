@@ -16,6 +16,22 @@ from tests.signin import password_sign_in
 
 PASSWORD = "correct horse battery"  # the UserFactory default
 
+# Every screen of the portal (spec §6 and our own), by its path under /gui/mypage/.
+SCREENS = [
+    "overview",
+    "changeprofile",
+    "changepassword",
+    "manageemail",
+    "managephone",
+    "manageclientauthorizations",
+    "sessions",
+    "security",
+    "privacy",
+    "subscriptions",
+    "purchasehistory",
+    "about",
+]
+
 
 def enter_portal(
     http: HttpClient,

@@ -9,23 +9,9 @@ import pytest
 
 from accounts.services.selfservice import PORTAL_CLIENT_ID
 from tests.factories import ClientFactory
-from tests.mypage.conftest import enter_portal
+from tests.mypage.conftest import SCREENS, enter_portal
 from tests.oidc.conftest import REDIRECT
 
-SCREENS = [
-    "overview",
-    "changeprofile",
-    "changepassword",
-    "manageemail",
-    "managephone",
-    "manageclientauthorizations",
-    "sessions",
-    "security",
-    "privacy",
-    "subscriptions",
-    "purchasehistory",
-    "about",
-]
 OTHER = "https://other.example.com/callback"
 
 

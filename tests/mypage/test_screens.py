@@ -9,22 +9,8 @@ from django.core import mail
 from django.utils import timezone
 
 from accounts.models import AuditEvent, Email, Phone, SignInSession
+from tests.mypage.conftest import SCREENS
 from tests.signin import last_pin
-
-SCREENS = [
-    "overview",
-    "changeprofile",
-    "changepassword",
-    "manageemail",
-    "managephone",
-    "manageclientauthorizations",
-    "sessions",
-    "security",
-    "privacy",
-    "subscriptions",
-    "purchasehistory",
-    "about",
-]
 
 
 @pytest.mark.parametrize("screen", SCREENS)

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from accounts.models import AccessToken, Consent, RefreshToken, SignInSession
 from tests.factories import TEST_ACTOR, ClientFactory
+from tests.mypage.conftest import SCREENS
 from tests.oidc.conftest import basic
 
 
@@ -73,20 +74,6 @@ def _grow(user, n: int) -> None:
             expires=timezone.now() + dt.timedelta(hours=1),
             scope="openid",
         )
-
-
-SCREENS = [
-    "overview",
-    "changeprofile",
-    "changepassword",
-    "manageemail",
-    "managephone",
-    "manageclientauthorizations",
-    "sessions",
-    "security",
-    "privacy",
-    "about",
-]
 
 
 def _count(http, path: str) -> int:
