@@ -74,19 +74,27 @@ def rights_of_user(
     service_provider_id: str | None = None,
 ) -> list[Right]:
     """The user's rights (not terminated), by start; with *active_at*, only those active then."""
-    if any("\x00" in value for value in (sku, service_provider_id) if value):
-        return []  # PostgreSQL text cannot hold NUL, so no right has it
+    params = _filter_params(user_id, active_at, sku, service_provider_id)
+    if params is None:
+        return []
     sql, columns = _rights_sql(
         active_at is not None, sku is not None, service_provider_id is not None, False
     )
+    return _fetch(sql, params, columns)
+
+
+def _filter_params(
+    user_id: str, active_at: dt.datetime | None, sku: str | None, provider: str | None
+) -> list[Any] | None:
+    """The parameters of _rights_sql's WHERE for these filters, in its order; None when no
+    right can match (PostgreSQL text cannot hold NUL, so no right has one)."""
+    if any("\x00" in value for value in (sku, provider) if value):
+        return None
     params: list[Any] = [user_id]
     if active_at is not None:
         params += [active_at, active_at]
-    if sku is not None:
-        params.append(sku)
-    if service_provider_id is not None:
-        params.append(service_provider_id)
-    return _fetch(sql, params, columns)
+    params += [value for value in (sku, provider) if value is not None]
+    return params
 
 
 class RightRow(NamedTuple):
@@ -146,15 +154,10 @@ def right_rows_of_user(
 ) -> list[RightRow]:
     """rights_of_user for the /id/ list: the same rights in the same order, as RightRows with
     their state at *now*."""
-    if any("\x00" in value for value in (sku, service_provider_id) if value):
-        return []  # PostgreSQL text cannot hold NUL, so no right has it
-    params: list[Any] = [now, now, user_id]
-    if active_at is not None:
-        params += [active_at, active_at]
-    if sku is not None:
-        params.append(sku)
-    if service_provider_id is not None:
-        params.append(service_provider_id)
+    params = _filter_params(user_id, active_at, sku, service_provider_id)
+    if params is None:
+        return []
+    params = [now, now, *params]  # the CASE of the state comes first
     sql = _right_rows_sql(active_at is not None, sku is not None, service_provider_id is not None)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
