@@ -429,6 +429,11 @@ class ApiCredential(models.Model):
         SUBS_READ = "subs:read"
         SUBS_WRITE = "subs:write"
         EVENTS_READ = "events:read"
+        # CONNECT Payment (spec §5.1): the credential's grantor id is the merchant.
+        TRANSACTIONS_READ = "transactions:read"
+        TRANSACTIONS_WRITE = "transactions:write"
+        AGREEMENTS_READ = "agreements:read"
+        AGREEMENTS_WRITE = "agreements:write"
 
     username = models.CharField(
         max_length=64, unique=True, default=new_api_username, editable=False

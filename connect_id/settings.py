@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "events",
     "accounts",
     "rights",
+    "payments",
     "userdata",
     "mypage",
 ]
@@ -513,3 +514,22 @@ WEBHOOK_MAX_CONSECUTIVE_FAILURES = env.int("WEBHOOK_MAX_CONSECUTIVE_FAILURES", d
 WEBHOOK_TIMEOUT_SECONDS = env.float("WEBHOOK_TIMEOUT_SECONDS", default=10.0)
 # Webhook URLs must be https; plain http to a loopback host is allowed with DEBUG or this.
 WEBHOOK_ALLOW_HTTP_LOOPBACK = env.bool("WEBHOOK_ALLOW_HTTP_LOOPBACK", default=False)
+
+# --- Payment (spec §5) ----------------------------------------------------------------------------
+# The card provider, by dotted path: payments.providers.test.TestCardProvider (no money moves;
+# test cards in that module) or payments.providers.stripe.StripeProvider (the official SDK).
+PAYMENT_PROVIDER = env.str("PAYMENT_PROVIDER", default="payments.providers.test.TestCardProvider")
+# Carrier billing (the phone bill of a verified number): payments.providers.test.TestCarrierBilling
+# or payments.providers.carrier.HttpCarrierBilling (POSTs to PAYMENT_CARRIER_GATEWAY_URL).
+PAYMENT_CARRIER_BILLING = env.str(
+    "PAYMENT_CARRIER_BILLING", default="payments.providers.test.TestCarrierBilling"
+)
+PAYMENT_CARRIER_GATEWAY_URL = env.str("PAYMENT_CARRIER_GATEWAY_URL", default="")
+PAYMENT_CARRIER_GATEWAY_TOKEN = env.str("PAYMENT_CARRIER_GATEWAY_TOKEN", default="")
+PAYMENT_CARRIER_GATEWAY_TIMEOUT = env.float("PAYMENT_CARRIER_GATEWAY_TIMEOUT", default=10.0)
+# Stripe: the secret key, and (for a Stripe-compatible server such as localstripe) the API base.
+STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+# The payment API (/transactions, /agreements) is also served under this path prefix, so that a
+# client written for payment.telenordigital.com works by changing its base URL ("" for none).
+PAYMENT_BASE_URL = env.str("PAYMENT_BASE_URL", default="/payment")

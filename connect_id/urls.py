@@ -23,6 +23,16 @@ urlpatterns = [
     path("id/", include("userdata.urls")),
     # The Event Queue (spec §1.4): an edge of the events domain.
     path("event/queue/", include("events.api.urls")),
+    # CONNECT Payment (spec §5): /transactions and /agreements, also under PAYMENT_BASE_URL (so a
+    # client written for payment.telenordigital.com works by changing its base URL), and the
+    # payment page the PAYMENT link points at.
+    path("", include("payments.api.urls")),
+    *(
+        [path(f"{settings.PAYMENT_BASE_URL.strip('/')}/", include("payments.api.urls"))]
+        if settings.PAYMENT_BASE_URL.strip("/")
+        else []
+    ),
+    path("gui/payment/", include("payments.checkout.urls")),
     path("gui/verify-email", include("accounts.urls")),
     path("gui/connect/tnc", account_views.terms, name="terms"),
     path("i18n/", include("django.conf.urls.i18n")),
