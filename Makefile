@@ -71,7 +71,7 @@ format: $(STAMP) ## Format the code with ruff
 	$(BIN)/ruff check --fix .
 
 typecheck: $(STAMP) ## mypy with django-stubs
-	$(RUN_ENV) $(BIN)/mypy accounts connect_id userdata mypage rights events
+	$(RUN_ENV) $(BIN)/mypy accounts connect_id userdata mypage rights events payments
 
 check-migrations: $(STAMP) ## Fail when a model change has no migration
 	$(RUN_ENV) $(BIN)/python manage.py makemigrations --check --dry-run

@@ -170,3 +170,54 @@ def test_carrier_billing_charges_a_verified_phone_of_the_payer(alice):
         actor=TEST_ACTOR,
     )
     assert outcome.paid and outcome.transaction.charged_method == "CARRIER_BILLING"
+
+
+def _agreement(user, trial: str = "", products=None):
+    from payments.services import NewAgreement, agreement_create
+    from tests.payments.conftest import new_transaction
+
+    return agreement_create(
+        merchant_id="SHOP",
+        merchant_name="Test Shop",
+        user=user,
+        new=NewAgreement(
+            recurrence_time_spec="R//P1M",
+            trial_period=trial,
+            verification=new_transaction(order_id="ag-1", products=products),
+        ),
+        actor=TEST_ACTOR,
+    )
+
+
+def test_an_agreements_first_payment_activates_it_with_a_subscription_of_its_skus(alice):
+    agreement = _agreement(alice, products=[sku_product()])
+    assert pay(agreement.verification_transaction, alice).paid
+    agreement.refresh_from_db()
+    assert agreement.state == "ACTIVE"
+    assert agreement.payment_method is not None and agreement.payment_method.last4 == "4242"
+    assert agreement.subscription is not None
+    assert agreement.next_charge_at == agreement.anchor
+    # Period 0 (paid now) is a right of its own until the subscription's first period.
+    first = Right.objects.get(pk=agreement.verification_transaction.right_ids[0])
+    assert (first.sku, first.end) == ("NEWS-MONTH", agreement.anchor)
+    assert first.state_at(first.start) == "ACTIVE"
+
+
+def test_an_agreement_with_a_trial_charges_nothing_until_the_trial_ends(alice):
+    agreement = _agreement(alice, trial="P14D")
+    tx = pay(agreement.verification_transaction, alice).transaction
+    agreement.refresh_from_db()
+    assert (tx.state, tx.provider_reference) == ("COMPLETED", "")
+    assert agreement.state == "ACTIVE"
+    assert (agreement.anchor - agreement.activated_at).days == 14
+    with pytest.raises(RefundNotAllowed):
+        transaction_refund(transaction_id=tx.pk, merchant_id="SHOP", actor=TEST_ACTOR)
+
+
+def test_cancelling_an_agreements_first_payment_cancels_the_agreement(alice):
+    agreement = _agreement(alice)
+    transaction_cancel(
+        transaction_id=agreement.verification_transaction.pk, user=alice, actor=TEST_ACTOR
+    )
+    agreement.refresh_from_db()
+    assert agreement.state == "CANCELLED"
