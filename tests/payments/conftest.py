@@ -15,6 +15,7 @@ from payments.providers.base import Card
 from payments.services import NewTransaction, transaction_create
 from payments.validators import Money, Product, parse_money
 from tests.factories import TEST_ACTOR, ApiCredentialFactory
+from tests.payments.stripe_server import localstripe, stripe_provider  # noqa: F401
 
 MERCHANT = "SHOP"
 OTHER_MERCHANT = "OTHERSHOP"
