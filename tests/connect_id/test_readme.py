@@ -36,6 +36,7 @@ def test_the_readme_lists_the_admin_commands():
         "create_api_credential",
         "create_api_credential",
         "create_event_queue",
+        "create_api_credential",
         "bootstrap_demo",
     ]
 
@@ -90,7 +91,7 @@ def test_every_readme_admin_command_succeeds_as_written(env_file):
         assert proc.returncode == 0, f"{command}\n{proc.stderr}"
         outputs.append(proc.stdout)
 
-    user_out, client_out, credential_out, grantor_out, queue_out, demo_out = outputs
+    user_out, client_out, credential_out, grantor_out, queue_out, merchant_out, demo_out = outputs
     kari = User.objects.get(pk=json.loads(user_out)["id"])
     assert kari.realname == "Kari Nordmann"
     password = re.search(r"--password '([^']+)'", readme_admin_commands()[0])
@@ -108,6 +109,9 @@ def test_every_readme_admin_command_succeeds_as_written(env_file):
     assert grantor.grantor_id == "example.streaming"
     queue = EventQueue.objects.get(pk=json.loads(queue_out)["queue_id"])
     assert queue.owner_id == "example.streaming"
+    merchant = ApiCredential.objects.get(username=json.loads(merchant_out)["username"])
+    assert merchant.grantor_id == "example.shop"
+    assert merchant.allows("transactions:write") and merchant.allows("agreements:read")
 
     assert "CONNECT ID demo" in demo_out
     assert User.objects.count() == 3  # the demo admin and user, once each, and Kari
