@@ -40,6 +40,14 @@ urlpatterns = [
     path("privacy/delete", views.privacy_delete, name="privacy-delete"),
     path("subscriptions", views.subscriptions, name="subscriptions"),
     path("subscriptions/<str:pk>/stop", views.subscription_stop, name="subscription-stop"),
+    path(
+        "subscriptions/agreements/<str:pk>/stop", views.agreement_stop_view, name="agreement-stop"
+    ),
     path("purchasehistory", views.purchasehistory, name="purchasehistory"),
+    path(
+        "purchasehistory/methods/<str:pk>/remove",
+        views.payment_method_remove_view,
+        name="payment-method-remove",
+    ),
     path("about", views.about, name="about"),
 ]
