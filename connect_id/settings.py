@@ -527,6 +527,11 @@ PAYMENT_CARRIER_BILLING = env.str(
 PAYMENT_CARRIER_GATEWAY_URL = env.str("PAYMENT_CARRIER_GATEWAY_URL", default="")
 PAYMENT_CARRIER_GATEWAY_TOKEN = env.str("PAYMENT_CARRIER_GATEWAY_TOKEN", default="")
 PAYMENT_CARRIER_GATEWAY_TIMEOUT = env.float("PAYMENT_CARRIER_GATEWAY_TIMEOUT", default=10.0)
+# A declined renewal of an agreement is tried again after each of these pauses (seconds); when the
+# try after the last pause fails too, the agreement is SUSPENDED with its subscription's rights.
+PAYMENT_RENEWAL_RETRY_SECONDS = env.list(
+    "PAYMENT_RENEWAL_RETRY_SECONDS", cast=int, default=[3600, 21600, 86400]
+)
 # Stripe: the secret key, and (for a Stripe-compatible server such as localstripe) the API base.
 STRIPE_API_KEY = env.str("STRIPE_API_KEY", default="")
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
