@@ -28,7 +28,13 @@ urlpatterns = [
     # payment page the PAYMENT link points at.
     path("", include("payments.api.urls")),
     *(
-        [path(f"{settings.PAYMENT_BASE_URL.strip('/')}/", include("payments.api.urls"))]
+        [
+            path(
+                f"{settings.PAYMENT_BASE_URL.strip('/')}/",
+                # An instance namespace of its own: one namespace included twice is ambiguous.
+                include("payments.api.urls", namespace="payment-api-prefixed"),
+            )
+        ]
         if settings.PAYMENT_BASE_URL.strip("/")
         else []
     ),

@@ -54,6 +54,9 @@ class ApiAutoSchema(AutoSchema):
         auths = []
         if rule.scope:
             auths.append({"bearer": [rule.scope]})
+        # A rule may accept a second scope (the payment API's reads: payments.api.auth).
+        if getattr(rule, "also_scope", None):
+            auths.append({"bearer": [rule.also_scope]})
         if rule.operation:
             auths.append({"basic": [rule.operation]})
         return auths
@@ -68,7 +71,9 @@ class ApiAutoSchema(AutoSchema):
         kinds = []
         if rule.scope:
             extra = " (confidential clients only)" if rule.confidential_only else ""
-            kinds.append(f"Bearer token with scope `{rule.scope}`{extra}")
+            also = getattr(rule, "also_scope", None)
+            scopes = f"`{rule.scope}` or `{also}`" if also else f"`{rule.scope}`"
+            kinds.append(f"Bearer token with scope {scopes}{extra}")
         if rule.operation:
             kinds.append(f"HTTP Basic API credential with operation `{rule.operation}`")
         return f"{description}\n\nAuthorisation: {' or '.join(kinds)}.".strip()
@@ -81,21 +86,28 @@ class ApiAutoSchema(AutoSchema):
         extra = dict(getattr(self.view, "extra_problem_statuses", {}))
         if self.method == "POST":
             extra["422"] = "The Idempotency-Key was used with another request."
-        for status, description in {**PROBLEM_STATUSES, **extra}.items():
+        # The payment API answers errors in CONNECT Payment's own model (payments.api.problems).
+        error = getattr(self.view, "error_serializer", Problem)
+        media_type = getattr(self.view, "error_media_type", "application/problem+json")
+        statuses = getattr(self.view, "problem_statuses", PROBLEM_STATUSES)
+        for status, description in {**statuses, **extra}.items():
             if status not in responses:
-                response = self._get_response_for_code(
-                    Problem, status, ["application/problem+json"], direction
-                )
+                response = self._get_response_for_code(error, status, [media_type], direction)
                 response["description"] = description
                 responses[status] = response
         return responses
 
 
+# The payment API (payments.api) at the root; its copy under PAYMENT_BASE_URL is the same API.
+PAYMENT_PATHS = ("/transactions", "/agreements")
+
+
 def only_id_api(endpoints: list[tuple[Any, ...]], **kwargs: Any) -> list[tuple[Any, ...]]:
-    """Preprocessing hook: the schema describes the /id/ API's resources only (not itself, its
-    documentation page or the problem+json 404 for unknown paths)."""
+    """Preprocessing hook: the schema describes the /id/ API's resources and the payment API
+    (not itself, its documentation page, the 404s for unknown paths, or the prefixed copy of
+    the payment API)."""
     return [
         (path, regex, method, callback)
         for path, regex, method, callback in endpoints
-        if path.startswith("/id/") and getattr(callback.cls, "in_schema", True)
+        if path.startswith(("/id/", *PAYMENT_PATHS)) and getattr(callback.cls, "in_schema", True)
     ]
