@@ -42,6 +42,9 @@ PORTAL_KEY = "mypage_sid"
 _STATE_SALT = "mypage.authorize-state"
 _STATE_MAX_AGE = 3600
 PREFIX = "/gui/mypage/"
+# Where the portal's sign-in may come back to: its screens and the payment page, which signs the
+# payer in the same way (payments.checkout.auth).
+RETURN_PREFIXES = (PREFIX, "/gui/payment/")
 
 View = Callable[..., HttpResponse]
 
@@ -61,9 +64,10 @@ def _challenge(verifier: str) -> str:
 
 
 def _portal_path(target: str) -> str:
-    return (
-        target if target.startswith(PREFIX) and "\\" not in target else reverse("mypage:overview")
-    )
+    """A path the sign-in may return to, else the overview (the state is signed, but never an
+    open redirect even so)."""
+    inside = target.startswith(RETURN_PREFIXES) and "\\" not in target and "//" not in target
+    return target if inside else reverse("mypage:overview")
 
 
 def authorize_redirect(

@@ -81,7 +81,7 @@ def test_anonymous_is_sent_through_sign_in_and_comes_back_to_the_payment(alice, 
     query = parse_qs(urlsplit(first["Location"]).query)
     assert first["Location"].startswith("/oauth/authorize?")
     assert query["client_id"] == [PORTAL_CLIENT_ID]
-    assert query["redirect_uri"][0].endswith("/gui/payment/callback")
+    assert query["redirect_uri"][0].endswith("/gui/mypage/callback")
     login = anon.get(first["Location"])["Location"]
     assert login.startswith("/gui/signin?next=")
     next_url = parse_qs(urlsplit(login).query)["next"][0]
@@ -101,9 +101,13 @@ def test_an_anonymous_post_charges_nothing_and_goes_to_sign_in(alice, anon):
     assert refreshed(tx).state == "STARTED" and charges() == 0
 
 
-def test_a_forged_callback_state_signs_nothing_in(alice_browser):
-    response = alice_browser.get("/gui/payment/callback", {"state": "forged", "code": "x"})
-    assert response.status_code == 400
+def test_the_sign_in_never_returns_outside_the_portal_and_the_payment_page():
+    from mypage.auth import _portal_path
+
+    assert _portal_path("/gui/payment/tx_1") == "/gui/payment/tx_1"
+    assert _portal_path("/gui/mypage/sessions") == "/gui/mypage/sessions"
+    for elsewhere in ("/oauth/token", "/gui/payment//evil.example", "https://evil.example/"):
+        assert _portal_path(elsewhere) == "/gui/mypage/overview"
 
 
 # --- What the page shows -----------------------------------------------------------------------
