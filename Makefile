@@ -60,7 +60,8 @@ test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL
 	$(BIN)/python -m pytest
 
 screenshots: $(STAMP) ## Write PNGs of every page (1280 and 360 px; en, nb, ur) to screenshots/ and run axe-core
-	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/browser/test_pages.py -q
+	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/browser/test_pages.py \
+	  "tests/browser/test_payment.py::test_the_payment_pages_pass_axe_at_both_widths" -q
 
 lint: $(STAMP) ## ruff lint and format check
 	$(BIN)/ruff check .
