@@ -20,7 +20,7 @@ if TYPE_CHECKING:  # django-stubs-ext is a dev dependency
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
 # Stable codes for DRF's own exceptions (clients branch on `code`, never on `detail`).
-_DRF_CODES: dict[type[exceptions.APIException], str] = {
+DRF_CODES: dict[type[exceptions.APIException], str] = {
     exceptions.ParseError: "malformed_request",
     exceptions.UnsupportedMediaType: "unsupported_media_type",
     exceptions.NotAcceptable: "not_acceptable",
@@ -122,7 +122,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
-        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), "error")
+        code = next((c for k, c in DRF_CODES.items() if isinstance(exc, k)), "error")
         headers = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait))

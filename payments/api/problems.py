@@ -12,22 +12,10 @@ from rest_framework.response import Response
 
 from connect_id.errors import DomainError
 from userdata.permissions import AccessProblem
+from userdata.problems import DRF_CODES  # the same stable codes as the /id/ API
 
 NAMESPACE = "payment"
 MEDIA_TYPE = "application/json"
-
-# Stable codes for DRF's own exceptions (clients branch on errorCode, never on the message).
-_DRF_CODES: dict[type[exceptions.APIException], str] = {
-    exceptions.ParseError: "malformed_request",
-    exceptions.UnsupportedMediaType: "unsupported_media_type",
-    exceptions.NotAcceptable: "not_acceptable",
-    exceptions.MethodNotAllowed: "method_not_allowed",
-    exceptions.NotFound: "not_found",
-    exceptions.Throttled: "throttled",
-    exceptions.NotAuthenticated: "authentication_required",
-    exceptions.AuthenticationFailed: "invalid_credentials",
-    exceptions.PermissionDenied: "forbidden",
-}
 
 
 def error_body(code: str, message: Any, **extra: Any) -> dict[str, Any]:
@@ -73,7 +61,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if isinstance(exc, exceptions.APIException):
-        code = next((c for k, c in _DRF_CODES.items() if isinstance(exc, k)), "error")
+        code = next((c for k, c in DRF_CODES.items() if isinstance(exc, k)), "error")
         headers = {}
         if isinstance(exc, exceptions.Throttled) and exc.wait is not None:
             headers["Retry-After"] = str(int(exc.wait))

@@ -11,10 +11,9 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.audit import Actor, audit_record
-from payments import providers
 from payments.models import Agreement, PaymentMethod, Transaction
-from payments.providers.base import Charge, ChargeResult, ProviderUnavailable, SavedMethod
-from payments.services.transactions import CARRIER_BILLING, transaction_complete
+from payments.providers.base import Charge, ChargeResult, ProviderUnavailable
+from payments.services.transactions import charge_saved_method, transaction_complete
 from rights.models import Right, Subscription
 from rights.services.rights import right_update
 from rights.services.subscriptions import (
@@ -131,27 +130,7 @@ def _charge(agreement: Agreement, method: PaymentMethod, tx: Transaction) -> Cha
             "period": str(tx.period_index),
         },
     )
-    saved = SavedMethod(
-        provider=method.provider,
-        method_ref=method.method_ref,
-        customer_ref=method.customer_ref,
-        brand=method.brand,
-        last4=method.last4,
-    )
-    if method.kind == CARRIER_BILLING:
-        result = providers.carrier_billing().charge_phone(
-            charge=charge, msisdn=method.method_ref.removeprefix("msisdn:")
-        )
-    else:
-        result = providers.card_provider().charge_saved(charge=charge, method=saved)
-    # The instrument shown is the saved method's, whatever the provider echoes.
-    return ChargeResult(
-        status=result.status,
-        reference=result.reference,
-        method=saved,
-        code=result.code,
-        message=result.message,
-    )
+    return charge_saved_method(charge=charge, method=method)
 
 
 def _save_agreement(agreement: Agreement, now: dt.datetime, fields: list[str]) -> None:

@@ -236,6 +236,34 @@ def _grant_rights(tx: Transaction, user: User, actor: Actor, now: dt.datetime) -
     return ids
 
 
+def charge_saved_method(*, charge: Charge, method: PaymentMethod) -> ChargeResult:
+    """Charge a saved method at its provider (a card off-session, or the phone bill of the
+    number it holds). The result shows the saved method, whatever the provider echoes.
+
+    Raise ProviderUnavailable.
+    """
+    saved = SavedMethod(
+        provider=method.provider,
+        method_ref=method.method_ref,
+        customer_ref=method.customer_ref,
+        brand=method.brand,
+        last4=method.last4,
+    )
+    if method.kind == CARRIER_BILLING:
+        result = providers.carrier_billing().charge_phone(
+            charge=charge, msisdn=method.method_ref.removeprefix("msisdn:")
+        )
+    else:
+        result = providers.card_provider().charge_saved(charge=charge, method=saved)
+    return ChargeResult(
+        status=result.status,
+        reference=result.reference,
+        method=saved,
+        code=result.code,
+        message=result.message,
+    )
+
+
 def billable_event(tx: Transaction) -> None:
     """The BillableEvent of a completed charge, to the merchant's Event Queues and webhooks."""
     assert tx.user_id is not None
@@ -387,26 +415,8 @@ def transaction_pay(
         else:
             assert saved_method is not None
             provider = saved_method.provider
-            charge = _charge_of(tx, user, saved_method.customer_ref)
-            as_saved = SavedMethod(
-                provider=saved_method.provider,
-                method_ref=saved_method.method_ref,
-                customer_ref=saved_method.customer_ref,
-                brand=saved_method.brand,
-                last4=saved_method.last4,
-            )
-            if saved_method.kind == CARRIER_BILLING:
-                result = providers.carrier_billing().charge_phone(
-                    charge=charge, msisdn=saved_method.method_ref.removeprefix("msisdn:")
-                )
-            else:
-                result = providers.card_provider().charge_saved(charge=charge, method=as_saved)
-            result = ChargeResult(
-                status=result.status,
-                reference=result.reference,
-                method=as_saved,
-                code=result.code,
-                message=result.message,
+            result = charge_saved_method(
+                charge=_charge_of(tx, user, saved_method.customer_ref), method=saved_method
             )
     except ProviderUnavailable as exc:
         logger.warning("Payment provider unavailable for %s: %s", tx.id, type(exc).__name__)
