@@ -84,7 +84,7 @@ check-deploy: $(STAMP) ## Django's deployment checklist with production-like set
 
 ci: lint typecheck check-migrations check-deploy test ## Everything CI runs
 
-bench: $(STAMP) ## Load the hot endpoints of a production-like server with wrk; print req/s, p50, p99
+bench: $(STAMP) ## Pick the server configuration, load the hot endpoints with wrk; print req/s, p50, p99, CPU ms/request
 	@command -v wrk >/dev/null || apt-get install -y wrk >/dev/null 2>&1 || \
 	  { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
 	$(BIN)/python -m bench.run

@@ -1,4 +1,5 @@
--- Each request uses a refresh token of its own (a reused one would trip reuse detection).
+-- Each request uses a refresh token of its own (a reused one would trip reuse detection);
+-- BENCH_TOKEN_OFFSET skips the tokens earlier runs used.
 local tokens = {}
 for line in io.lines(os.getenv("BENCH_TOKENS")) do tokens[#tokens + 1] = line end
 local threads = 0
@@ -11,7 +12,7 @@ end
 
 function init(args)
   step = tonumber(os.getenv("BENCH_THREADS"))
-  index = offset
+  index = offset + tonumber(os.getenv("BENCH_TOKEN_OFFSET") or "0")
 end
 
 request = function()

@@ -1,7 +1,8 @@
 -- A fixed request from the environment: BENCH_METHOD, BENCH_PATH, BENCH_AUTH, BENCH_BODY.
 local method = os.getenv("BENCH_METHOD")
 local path = os.getenv("BENCH_PATH")
-local headers = {}
+-- Host explicitly (BENCH_HOST): the request is prepared before wrk knows its own.
+local headers = {["Host"] = os.getenv("BENCH_HOST")}
 if os.getenv("BENCH_AUTH") ~= "" then headers["Authorization"] = os.getenv("BENCH_AUTH") end
 local body = os.getenv("BENCH_BODY")
 if body == "" then body = nil else headers["Content-Type"] = "application/x-www-form-urlencoded" end

@@ -12,7 +12,8 @@ import json
 import os
 import time
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
+from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -61,7 +62,19 @@ def token_answer(*, client_id: str, grant: str, response: HttpResponse) -> None:
     # The client label only for a client that authenticated (or was known, for other errors):
     # an attacker's made-up client_ids must not grow the series without bound.
     client = "unknown" if result == "invalid_client" or not client_id else client_id[:100]
-    TOKENS.labels(client, grant, result).inc()
+    _token_counter(client, grant, result).inc()
+
+
+# prometheus_client's labels() validates the values and takes a lock on every call; the label
+# sets are bounded (registered clients, URL patterns), so each child is looked up once.
+@lru_cache(maxsize=4096)
+def _token_counter(client: str, grant: str, result: str) -> Any:
+    return TOKENS.labels(client, grant, result)
+
+
+@lru_cache(maxsize=1024)
+def _latency(endpoint: str, method: str) -> Any:
+    return LATENCY.labels(endpoint, method)
 
 
 class MetricsMiddleware:
@@ -76,7 +89,7 @@ class MetricsMiddleware:
         match = getattr(request, "resolver_match", None)
         endpoint = "/" + match.route if match is not None and match.route else "unmatched"
         method = request.method if request.method in _METHODS else "other"
-        LATENCY.labels(endpoint, method).observe(time.perf_counter() - started)
+        _latency(endpoint, method).observe(time.perf_counter() - started)
         return response
 
 

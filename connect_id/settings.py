@@ -62,11 +62,13 @@ MIDDLEWARE = [
     "connect_id.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "connect_id.middleware.RejectNulBytesMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's cookie middlewares, stepping aside on the Basic/Bearer-only API paths
+    # (connect_id.hotpath: no session, user or messages to build there).
+    "connect_id.hotpath.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "connect_id.hotpath.AuthenticationMiddleware",
+    "connect_id.hotpath.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "accounts.audit.AuditContextMiddleware",
     # Pages only (connect_id.pages.is_page): the person's language, and a strict CSP.
@@ -181,6 +183,8 @@ OAUTH2_PROVIDER = {
     "SCOPES": scope_catalogue(EXTRA_SCOPES),
     "DEFAULT_SCOPES": ["openid"],
     "CLIENT_SECRET_HASHER": "secret_sha256",
+    # 256 random bits in one call (oauthlib's default draws 30 characters one by one).
+    "ACCESS_TOKEN_GENERATOR": "accounts.oidc.tokens.random_token",
     # Lifetimes (spec §2.4): access and ID tokens an hour, codes a minute, refresh tokens 90 days.
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("ACCESS_TOKEN_SECONDS", default=3600),
     "ID_TOKEN_EXPIRE_SECONDS": env.int("ID_TOKEN_SECONDS", default=3600),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import secrets
 from typing import Any
 
 from django.http import HttpRequest
@@ -46,6 +47,13 @@ def bearer_from_header(request: HttpRequest) -> str | None:
         return None
     token = token.strip()
     return token or None
+
+
+def random_token(request: Any, refresh_token: bool = False) -> str:
+    """Access and refresh token values (OAUTH2_PROVIDER's ACCESS_TOKEN_GENERATOR): 256 random
+    bits, base64url (RFC 6750 §2.1 b64token). oauthlib's default makes 30 SystemRandom draws,
+    one urandom read per character, on every token request."""
+    return secrets.token_urlsafe(32)
 
 
 def checksum(raw: str) -> str:
