@@ -114,10 +114,15 @@ METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.
 OUTAGE_RETRY_AFTER_SECONDS = env.int("OUTAGE_RETRY_AFTER_SECONDS", default=5)
 # Persistent connections: the hot paths (token, userinfo, /id/) must not pay a connect per request.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=600)
-# Server-side parameter binding lets psycopg prepare the hot statements once per connection, so
-# PostgreSQL stops re-planning the token lookup on every request.
-DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-    "DB_SERVER_SIDE_BINDING", default=True
+# Prepared statements: with server-side parameter binding, psycopg prepares a statement on its
+# DB_PREPARE_THRESHOLD-th run on a connection (psycopg's default, 5) and PostgreSQL stops planning
+# the hot lookups on every request (the token lookup's plan cost more than running it). Django
+# turns psycopg's preparing off unless "prepare_threshold" is set; DB_PREPARE_THRESHOLD=-1 turns
+# it off again, for a pooler in transaction mode that cannot keep prepared statements.
+_prepare_threshold = env.int("DB_PREPARE_THRESHOLD", default=5)
+DATABASES["default"].setdefault("OPTIONS", {}).update(
+    server_side_binding=env.bool("DB_SERVER_SIDE_BINDING", default=True),
+    prepare_threshold=None if _prepare_threshold < 0 else _prepare_threshold,
 )
 # No CONN_HEALTH_CHECKS: it costs a "SELECT 1" round trip per request on the hot paths; a
 # connection broken by a database restart fails one request and is then replaced.

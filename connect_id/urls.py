@@ -16,11 +16,13 @@ admin.site.site_title = "CONNECT ID"
 handler500 = "connect_id.outage.server_error"
 
 urlpatterns = [
+    # The hot paths first: Django tries the patterns in order, so the OpenID Provider and the
+    # /id/ REST API (userdata) resolve without walking the others.
+    path("oauth/", include((oauth_patterns, "oidc"))),
+    path("id/", include("userdata.urls")),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
     path(settings.ADMIN_PATH, admin.site.urls),
-    # The /id/ REST API (userdata) and the OpenID Provider (accounts.oidc).
-    path("id/", include("userdata.urls")),
     # The Event Queue (spec §1.4): an edge of the events domain.
     path("event/queue/", include("events.api.urls")),
     # CONNECT Payment (spec §5): /transactions and /agreements, also under PAYMENT_BASE_URL (so a
@@ -43,7 +45,6 @@ urlpatterns = [
     path("gui/connect/tnc", account_views.terms, name="terms"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", account_views.home, name="home"),
-    path("oauth/", include((oauth_patterns, "oidc"))),
     path("gui/mypage/", include("mypage.urls")),
     path("gui/", include((gui_patterns, "gui"))),
     # Discovery at the root too: later CONNECT SDKs look there (spec §A9).
