@@ -304,8 +304,9 @@ class MailsView(ApiView):
 
     @extend_schema(operation_id="mails_list", tags=["mails"], responses=s.MailListOut)
     def get(self, request: Request, connectId: str) -> Response:
-        self.require_subject()
-        mails = Email.objects.filter(user_id=self.subject_id)
+        mails = selectors.emails_of(self.subject_id)
+        if not mails:  # an unknown user is a 404; asked only then, saving a query per read
+            self.require_subject()
         return Response({"mail": [mail_json(m, self.base) for m in mails]})
 
     @extend_schema(
@@ -392,8 +393,9 @@ class PhonesView(ApiView):
 
     @extend_schema(operation_id="phones_list", tags=["phones"], responses=s.PhoneListOut)
     def get(self, request: Request, connectId: str) -> Response:
-        self.require_subject()
-        phones = Phone.objects.filter(user_id=self.subject_id)
+        phones = selectors.phones_of(self.subject_id)
+        if not phones:  # as for mails
+            self.require_subject()
         return Response({"phone": [phone_json(p, self.base) for p in phones]})
 
     @extend_schema(

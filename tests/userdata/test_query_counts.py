@@ -41,8 +41,8 @@ def test_get_user_with_basic_takes_two_queries(alice, basic_client, django_asser
 @pytest.mark.parametrize(
     ("collection", "scope", "bearer_max", "basic_max"),
     [
-        ("mails", "id.user.email.read", 2, 3),
-        ("phones", "id.user.phone.read", 2, 3),
+        ("mails", "id.user.email.read", 2, 2),
+        ("phones", "id.user.phone.read", 2, 2),
         ("accounts", "id.user.account.read", 2, 3),
     ],
 )
