@@ -410,7 +410,7 @@ IDEMPOTENCY_KEY_SECONDS = env.int("IDEMPOTENCY_KEY_SECONDS", default=86400)
 # authorisation is declared per view (userdata.permissions), so no DRF authentication classes.
 REST_FRAMEWORK.update(
     {
-        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_RENDERER_CLASSES": ["userdata.media.JsonRenderer"],
         "DEFAULT_PARSER_CLASSES": [
             "userdata.media.JsonParser",
             "userdata.media.LegacyJsonParser",
