@@ -101,10 +101,14 @@ def get_by(model: type[M], column: str, value: Any) -> M | None:
 @functools.cache
 def _select_all_by(model: type[models.Model], column: str) -> tuple[str, Columns]:
     columns = Columns.of(model, "m")
-    order = [
-        f'm."{model._meta.get_field(name.lstrip("-")).column}"{" DESC" if name[0] == "-" else ""}'
-        for name in model._meta.ordering
-    ]
+    order = []
+    for name in model._meta.ordering or ():
+        if not isinstance(name, str):
+            raise TypeError("filter_by reads field names in Meta.ordering, not expressions")
+        field = model._meta.get_field(name.lstrip("-"))
+        if not isinstance(field, models.Field):
+            raise TypeError("filter_by orders by concrete fields only")
+        order.append(f'm."{field.column}"{" DESC" if name.startswith("-") else ""}')
     sql, _ = _select_by(model, column)
     return sql + (f" ORDER BY {', '.join(order)}" if order else ""), columns
 
