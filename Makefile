@@ -14,7 +14,7 @@ RUN_ENV := DEBUG=1 SITE_URL=http://$(HOST):$(PORT)
 ENV_FILE ?= .env
 
 .DEFAULT_GOAL := help
-.PHONY: help install env run worker migrate demo test screenshots lint format typecheck check-migrations check-deploy ci bench clean
+.PHONY: help install env run worker migrate demo test chromium screenshots lint format typecheck check-migrations check-deploy ci bench clean
 
 help: ## List every target
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -56,10 +56,19 @@ run: demo ## Install, migrate, create demo data, serve on HOST:PORT (default 127
 worker: migrate ## Run a job worker alone (production: manage.py procrastinate worker)
 	$(RUN_ENV) $(BIN)/python manage.py procrastinate worker
 
-test: $(STAMP) ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
+test: $(STAMP) chromium ## Run the whole test suite (embedded PostgreSQL, or DATABASE_URL when set)
 	$(BIN)/python -m pytest
 
-screenshots: $(STAMP) ## Write PNGs of every page (1280 and 360 px; en, nb, ur) to screenshots/ and run axe-core
+# The browser tests drive Debian's Chromium (never a downloaded one); a fresh Debian machine
+# lacks it, so install it when apt-get can (as root); otherwise the tests say what is missing.
+chromium:
+	@test -x /usr/bin/chromium || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || { \
+	  echo "Installing Debian's chromium for the browser tests (once)..."; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1 || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+	  echo "Could not install chromium: the browser tests will fail and say so."; }
+
+screenshots: $(STAMP) chromium ## Write PNGs of every page (1280 and 360 px; en, nb, ur) to screenshots/ and run axe-core
 	SCREENSHOTS_DIR=$(CURDIR)/screenshots $(BIN)/python -m pytest tests/browser/test_pages.py \
 	  "tests/browser/test_payment.py::test_the_payment_pages_pass_axe_at_both_widths" -q
 
