@@ -25,7 +25,13 @@ from oauthlib.openid.connect.core import exceptions as oidc_errors
 from accounts import rows
 from accounts.models import AccessToken, Client, Grant, RefreshToken, SignInSession, User
 from accounts.oidc import keys
-from accounts.oidc.claims import claims_for, preferred_for, requested_claims
+from accounts.oidc.claims import (
+    Preferred,
+    claims_for,
+    preferred_for,
+    preferred_sql,
+    requested_claims,
+)
 from accounts.oidc.tokens import checksum
 from accounts.rows import Columns
 
@@ -294,9 +300,10 @@ class ConnectOAuth2Validator(OAuth2Validator):
     ) -> bool:
         """DOT's rules (rotation, reuse revokes the family, sliding expiry) in one query, plus
         a grace window for concurrent refreshes."""
-        rt = _refresh_token_row(checksum(refresh_token), client.pk)
-        if rt is None:
+        found = _refresh_token_row(checksum(refresh_token), client.pk)
+        if found is None:
             return False
+        rt, preferred = found
         if rt.revoked is not None:
             # Superseded by rotation (an access token was minted from it), not revoked on
             # purpose, which is final (RFC 7009 §2.1).
@@ -317,6 +324,7 @@ class ConnectOAuth2Validator(OAuth2Validator):
             if lifetime and rt.access_token.expires + lifetime <= timezone.now():
                 return False
         request.user = rt.user
+        request.connect_preferred = preferred  # read moments later by finalize_id_token
         request.refresh_token = refresh_token
         request.refresh_token_instance = rt
         request.connect_claims = rt.access_token.claims if rt.access_token else ""
@@ -381,9 +389,7 @@ class ConnectOAuth2Validator(OAuth2Validator):
         wanted = requested_claims(
             getattr(request, "claims", None), "id_token", allowed_scopes=allowed
         )
-        id_token.update(
-            claims_for(request.user, preferred_for(request.user.pk), request.scopes, wanted)
-        )
+        id_token.update(claims_for(request.user, _preferred(request), request.scopes, wanted))
         id_token.update(
             iss=settings.ISSUER,
             aud=[request.client.client_id],
@@ -489,29 +495,41 @@ def _retire(refresh_token: RefreshToken) -> bool:
     return True
 
 
+def _preferred(request: OAuthRequest) -> Preferred:
+    """The user's preferred email and phone: read with the refresh token on a refresh."""
+    preferred = getattr(request, "connect_preferred", None)
+    return preferred if preferred is not None else preferred_for(request.user.pk)
+
+
 @functools.cache
 def _refresh_lookup() -> tuple[str, tuple[Columns, ...]]:
     parts = (Columns.of(RefreshToken, "r"), Columns.of(User, "u"), Columns.of(AccessToken, "a"))
-    select = ", ".join(column for part in parts for column in part.sql)
+    # The user's preferred email and phone too, for the ID token's claims: one round trip less.
+    extra_select, extra_joins = preferred_sql('r."user_id"')
+    select = ", ".join([column for part in parts for column in part.sql] + extra_select)
     # Identifiers from model metadata; values are bound parameters. Several rows may share a
     # checksum (uniqueness is on (checksum, revoked)): the live one first, as DOT orders them.
     sql = (
         f'SELECT {select} FROM "{RefreshToken._meta.db_table}" r '  # noqa: S608
         f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = r."user_id" '
         f'LEFT JOIN "{AccessToken._meta.db_table}" a ON a."id" = r."access_token_id" '
+        f"{' '.join(extra_joins)} "
         'WHERE r."token_checksum" = %s AND r."application_id" = %s '
         'ORDER BY r."revoked" DESC NULLS FIRST LIMIT 1'
     )
     return sql, parts
 
 
-def _refresh_token_row(token_checksum: str, client_pk: int) -> RefreshToken | None:
-    """The refresh token with its user and access token, in one prepared statement."""
+def _refresh_token_row(
+    token_checksum: str, client_pk: int
+) -> tuple[RefreshToken, Preferred] | None:
+    """The refresh token with its user and access token, and the user's preferred email and
+    phone, in one prepared statement."""
     sql, parts = _refresh_lookup()
     found = rows.fetch_joined(sql, [token_checksum, client_pk], parts)
     if found is None:
         return None
-    (refresh_token, user, access_token), _extra = found
+    (refresh_token, user, access_token), extra = found
     refresh_token.user = user
     refresh_token.access_token = access_token
-    return refresh_token
+    return refresh_token, Preferred.from_row(extra)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 
 import pytest
 from django.utils import timezone
@@ -45,6 +47,20 @@ def test_refresh_rotates_the_refresh_token(anon, rp, tokens):
     assert "id_token" in body
     assert userinfo(anon, body["access_token"]).status_code == 200
     assert userinfo(anon, tokens["access_token"]).status_code == 401  # the old one is gone
+
+
+def test_a_refresh_reads_token_user_and_claims_in_one_statement(
+    anon, rp, tokens, django_assert_max_num_queries
+):
+    # The client; the refresh token with its user, access token and preferred email and phone;
+    # the SSO session; then the rotation's four writes inside a transaction (two more).
+    with django_assert_max_num_queries(9):
+        response = refresh(anon, rp, tokens["refresh_token"])
+    assert response.status_code == 200, response.content
+    payload = response.json()["id_token"].split(".")[1]
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    assert claims["email"] == "alice@example.com" and claims["email_verified"] is True
+    assert claims["phone_number"] == "4791111111" and claims["phone_number_verified"] is True
 
 
 def test_by_default_a_rotated_out_refresh_token_is_refused_and_its_family_revoked(anon, rp, tokens):
