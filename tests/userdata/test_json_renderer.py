@@ -46,7 +46,7 @@ def test_what_the_api_sends_renders_as_drf_renders_it():
             "created": dt.datetime(2026, 12, 2, 13, 4, 25, 703593, tzinfo=dt.UTC),
             "start": dt.datetime(2026, 12, 2, 13, 4, 25, tzinfo=dt.UTC),
             "name": "Åse \u2028 Ørjan \u2029 日本",
-            "title": gettext_lazy("Email address"),
+            "detail": gettext_lazy("No such email address on this user."),
             "amount": decimal.Decimal("100.00"),
             "key": uuid.UUID(int=7),
             "rights": ReturnList([{"used": False, "generation": 3}], serializer=None),
