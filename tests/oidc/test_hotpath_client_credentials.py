@@ -171,6 +171,31 @@ def test_the_shortcut_is_counted_in_the_metrics(anon, machine, calls):
     assert REGISTRY.get_sample_value("connect_tokens_total", labels) == before + 1
 
 
-def test_one_query_per_lookup_and_insert(anon, machine, django_assert_num_queries):
-    with django_assert_num_queries(2):  # the client, the new token
+def test_one_statement_decides_and_stores(anon, machine, django_assert_num_queries):
+    with django_assert_num_queries(1):  # the client's checks and the new token's row
         assert token_request(anon, machine).status_code == 200
+
+
+def test_a_rotated_secret_works_at_once_and_the_old_one_no_longer(anon, machine, calls):
+    from accounts.services import client_rotate_secret
+    from tests.factories import TEST_ACTOR
+
+    old = machine.secret
+    machine.secret = client_rotate_secret(client=machine, actor=TEST_ACTOR)
+    assert token_request(anon, machine).status_code == 200
+    response = anon.post(
+        "/oauth/token",
+        {"grant_type": "client_credentials"},
+        HTTP_AUTHORIZATION=basic(machine.client_id, old),
+    )
+    assert calls == [True, False]
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_a_scope_the_client_may_not_ask_for_beside_one_it_may_is_refused(anon, machine, calls):
+    response = token_request(anon, machine, scope="id.user.read id.user.phone.read")
+    assert calls == [False]
+    assert response.status_code == 400
+    assert response.json()["error"] == "invalid_scope"
+    assert not AccessToken.objects.exists()
