@@ -17,7 +17,6 @@ import urllib.request
 import uuid
 
 from django.conf import settings
-from jwcrypto import jwt
 
 from accounts.models import Client
 from accounts.oidc import keys
@@ -33,7 +32,6 @@ class DeliveryFailed(Exception):
 def logout_token(*, client: Client, sub: str, sid: str, jti: str | None = None) -> str:
     """A logout token (§2.4): iss, aud, iat, exp, jti, events, sub and sid; never a nonce."""
     now = int(time.time())
-    key_set = keys.key_set()
     claims = {
         "iss": settings.ISSUER,
         "aud": client.client_id,
@@ -44,10 +42,7 @@ def logout_token(*, client: Client, sub: str, sid: str, jti: str | None = None) 
         "sid": sid,
         "events": {EVENT: {}},
     }
-    header = {"alg": "RS256", "kid": key_set.active_kid, "typ": "logout+jwt"}
-    token = jwt.JWT(header=header, claims=claims)
-    token.make_signed_token(key_set.active)
-    return token.serialize()
+    return keys.sign_jwt(claims, typ="logout+jwt")
 
 
 def _post(uri: str, token: str) -> int:

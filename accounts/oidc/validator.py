@@ -14,7 +14,6 @@ from django.conf import settings
 from django.db import connection
 from django.db.models import F
 from django.utils import timezone
-from jwcrypto import jwt
 from oauth2_provider.models import refresh_token_expire_timedelta
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.settings import oauth2_settings
@@ -418,12 +417,7 @@ class ConnectOAuth2Validator(OAuth2Validator):
             id_token["auth_time"] = int(request.user.last_login.timestamp())
         if "nonce" not in id_token and request.nonce:
             id_token["nonce"] = request.nonce
-        key_set = keys.key_set()
-        signed = jwt.JWT(
-            header={"alg": "RS256", "kid": key_set.active_kid, "typ": "JWT"}, claims=id_token
-        )
-        signed.make_signed_token(key_set.active)
-        return signed.serialize()
+        return keys.sign_jwt(id_token)
 
 
 _FAMILY_NAMESPACE = uuid.UUID("8f6c2a57-3c1e-4a0e-9d57-6f1e4c7b2a10")
