@@ -25,8 +25,17 @@ class Columns:
     fields: tuple[models.Field, ...]
 
     @classmethod
-    def of(cls, model: type[models.Model], alias: str) -> Columns:
-        return cls(model, alias, tuple(model._meta.concrete_fields))
+    def of(
+        cls, model: type[models.Model], alias: str, only: tuple[str, ...] | None = None
+    ) -> Columns:
+        """Every concrete column, or those of the fields named in *only* (the primary key
+        first): the instance then defers the others, and reading one costs a query."""
+        fields = tuple(model._meta.concrete_fields)
+        if only is not None:
+            if only[0] != model._meta.pk.name:
+                raise ValueError("the primary key comes first: build() tells an empty row by it")
+            fields = tuple(model._meta.get_field(name) for name in only)  # type: ignore[misc]
+        return cls(model, alias, fields)
 
     @property
     def sql(self) -> list[str]:

@@ -54,7 +54,7 @@ from accounts.oidc.tokens import (
 from accounts.services import api_credential_authenticate
 from accounts.services.sessions import consent_grant
 from accounts.signin.flow import ACR_VALUES
-from connect_id import metrics
+from connect_id import hotpath, metrics
 
 # --- Authorization endpoint -------------------------------------------------------------------
 
@@ -404,7 +404,7 @@ def _token_from(request: HttpRequest) -> tuple[str | None, JsonResponse | None]:
 
 
 @csrf_exempt
-@never_cache
+@hotpath.never_cache
 @require_http_methods(["GET", "POST", "PUT"])
 def userinfo(request: HttpRequest) -> HttpResponse:
     """OIDC UserInfo (Core §5.3) in one statement; PhenixID-style callers may PUT and pass
@@ -428,7 +428,7 @@ def userinfo(request: HttpRequest) -> HttpResponse:
 
 
 @csrf_exempt
-@never_cache
+@hotpath.never_cache
 @require_http_methods(["GET", "POST"])
 def tokeninfo(request: HttpRequest) -> HttpResponse:
     """CONNECT's tokeninfo (spec §A3): clientid, scope, userid, ttl; ID and logout tokens are
@@ -534,7 +534,7 @@ _CONFIDENTIAL_CLIENT_SECRET = (
 
 
 @csrf_exempt
-@never_cache
+@hotpath.never_cache
 @require_POST
 def introspect(request: HttpRequest) -> HttpResponse:
     caller = _introspection_caller(request)

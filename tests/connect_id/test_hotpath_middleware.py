@@ -90,3 +90,26 @@ def test_pages_still_have_their_session_and_user(db):
     response = browser.get("/gui/mypage/")
     assert response.wsgi_request.user == alice
     assert response.wsgi_request.session.session_key
+
+
+@pytest.mark.parametrize("preset", [{}, {"Cache-Control": "no-store"}, {"Expires": "0"}])
+def test_never_cache_writes_what_django_writes(preset):
+    from django.http import HttpRequest, JsonResponse
+    from django.views.decorators.cache import never_cache as django_never_cache
+
+    from connect_id.hotpath import never_cache
+
+    def view(request):
+        response = JsonResponse({})
+        for name, value in preset.items():
+            response[name] = value
+        return response
+
+    ours, django = never_cache(view)(HttpRequest()), django_never_cache(view)(HttpRequest())
+    assert ours["Cache-Control"] == django["Cache-Control"]
+    from django.utils.http import parse_http_date
+
+    if "Expires" in preset:
+        assert ours["Expires"] == django["Expires"] == "0"
+    else:
+        assert abs(parse_http_date(ours["Expires"]) - parse_http_date(django["Expires"])) <= 1
