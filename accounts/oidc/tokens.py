@@ -67,7 +67,8 @@ _CLIENT_FIELDS = ("id", "client_id", "client_type", "enabled")
 
 
 @functools.cache
-def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
+def _columns_and_joins(with_claims: bool) -> tuple[str, str, tuple[Columns, ...]]:
+    """The token lookup's select list and joins (to the token alias t), and its parts."""
     parts = (
         Columns.of(AccessToken, "t"),
         Columns.of(User, "u"),
@@ -82,10 +83,31 @@ def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
         extra_select, extra_joins = preferred_sql('t."user_id"')
         select += extra_select
         joins += extra_joins
+    return ", ".join(select), " ".join(joins), parts
+
+
+@functools.cache
+def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
+    select, joins, parts = _columns_and_joins(with_claims)
+    # Identifiers come from model metadata; the only value is a bound parameter.
+    table = AccessToken._meta.db_table
+    sql = f'SELECT {select} FROM "{table}" t {joins} WHERE t."token_checksum" = %s'  # noqa: S608
+    return sql, parts
+
+
+@functools.cache
+def _statement_with_caller() -> tuple[str, tuple[Columns, ...]]:
+    """The token lookup beside a confidential client's authentication: always one row (the
+    token's columns empty without a token), the caller's id or NULL last."""
+    select, joins, parts = _columns_and_joins(False)
+    # Identifiers come from model metadata; every value is a bound parameter.
+    caller = (
+        f'SELECT "id" FROM "{Client._meta.db_table}" WHERE "client_id" = %s '  # noqa: S608
+        'AND "client_secret" = %s AND "client_type" = %s AND "enabled"'
+    )
     sql = (
-        # Identifiers come from model metadata; the only value is a bound parameter.
-        f'SELECT {", ".join(select)} FROM "{AccessToken._meta.db_table}" t {" ".join(joins)} '  # noqa: S608
-        f'WHERE t."token_checksum" = %s'
+        f'SELECT {select}, ({caller}) FROM (VALUES (1)) AS "one" ("x") '  # noqa: S608
+        f'LEFT JOIN "{AccessToken._meta.db_table}" t ON t."token_checksum" = %s {joins}'
     )
     return sql, parts
 
@@ -99,6 +121,24 @@ def _fetch(raw: str, *, with_claims: bool) -> tuple[AccessToken, tuple[Any, ...]
     token.user = user
     token.application = client
     return token, extra
+
+
+def access_token_for_client(
+    raw: str, client_id: str, digest: str
+) -> tuple[int | None, AccessToken | None]:
+    """(the id of the enabled confidential client *client_id* whose secret has *digest*, else
+    None; access_token_lookup(raw)) in one statement instead of two: introspection
+    authenticates its caller and looks the token up on every request."""
+    sql, parts = _statement_with_caller()
+    params = [client_id, digest, Client.CLIENT_CONFIDENTIAL, checksum(raw)]
+    found = fetch_joined(sql, params, parts)
+    if found is None:  # never: the statement always returns its one row
+        return None, None
+    (token, user, client), (caller,) = found
+    if token is not None:
+        token.user = user
+        token.application = client
+    return caller, token if token is not None and _live(token) else None
 
 
 def _live(token: AccessToken) -> bool:

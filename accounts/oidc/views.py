@@ -14,7 +14,6 @@ from urllib.parse import unquote_plus, urlencode
 from django.conf import settings
 from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
-from django.db import connection
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -35,7 +34,7 @@ from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauthlib.openid.connect.core import exceptions as oidc_errors
 
 from accounts.audit import Actor
-from accounts.hashers import secret_matches
+from accounts.hashers import secret_digest
 from accounts.ids import API_USERNAME_PREFIX
 from accounts.models import AccessToken, Client, Consent, RefreshToken, SignInSession
 from accounts.oidc import keys
@@ -45,6 +44,7 @@ from accounts.oidc.server import ConnectServer
 from accounts.oidc.sso import FRESH_KEY, current_session, end_session, sign_out
 from accounts.oidc.tokens import (
     REALM,
+    access_token_for_client,
     access_token_lookup,
     access_token_with_claims,
     bearer_challenge,
@@ -504,40 +504,42 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
 ANY_CLIENT = 0  # an introspection caller that may see every client's tokens
 
 
-def _introspection_caller(request: HttpRequest) -> int | None:
+def _introspection_caller(
+    request: HttpRequest, raw: str
+) -> tuple[int | None, AccessToken | _NotLooked | None]:
     """Who may introspect (RFC 7662 §2.1 requires authorization): a confidential client, which
     sees only its own tokens (its primary key is returned), or an API credential holding
-    tokens:introspect, which sees all (ANY_CLIENT). None: not authenticated."""
+    tokens:introspect, which sees all (ANY_CLIENT). None: not authenticated. A client's
+    authentication and the access token lookup for *raw* are one statement (both run on every
+    request): its live token, or None, comes second; NOT_LOOKED when there was no lookup."""
     credentials = _basic_credentials(request)
     if credentials is None and request.POST.get("client_id"):
         credentials = (request.POST["client_id"], request.POST.get("client_secret", ""))
     if credentials is None or "\x00" in credentials[0]:
-        return None
+        return None, NOT_LOOKED
     username, password = credentials
     if username.startswith(API_USERNAME_PREFIX):  # never a client_id (client_create refuses it)
         credential = api_credential_authenticate(username, password)
         allowed = credential is not None and credential.allows("tokens:introspect")
-        return ANY_CLIENT if allowed else None
-    with connection.cursor() as cursor:
-        cursor.execute(_CONFIDENTIAL_CLIENT_SECRET, [username])
-        row = cursor.fetchone()
-    if row is None or not secret_matches(password, row[1]):
-        return None
-    return row[0]
+        return (ANY_CLIENT if allowed else None), NOT_LOOKED
+    # Client secrets are unsalted SHA-256 digests of 256 random bits (accounts.hashers): the
+    # statement compares digests, as token lookups compare checksums.
+    return access_token_for_client(raw, username, secret_digest(password))
 
 
-# Written once: the ORM would rebuild this on every introspection request.
-_CONFIDENTIAL_CLIENT_SECRET = (
-    f'SELECT "id", "client_secret" FROM "{Client._meta.db_table}" '  # noqa: S608
-    'WHERE "client_id" = %s AND "client_type" = \'confidential\' AND "enabled"'
-)
+class _NotLooked:
+    """The access token was not looked up together with the caller."""
+
+
+NOT_LOOKED = _NotLooked()
 
 
 @csrf_exempt
 @hotpath.never_cache
 @require_POST
 def introspect(request: HttpRequest) -> HttpResponse:
-    caller = _introspection_caller(request)
+    raw = request.POST.get("token", "")
+    caller, access_token = _introspection_caller(request, raw)
     if caller is None:
         response = JsonResponse(
             {"error": "invalid_client", "error_description": "Client authentication failed."},
@@ -545,7 +547,6 @@ def introspect(request: HttpRequest) -> HttpResponse:
         )
         response["WWW-Authenticate"] = f'Basic realm="{REALM}"'
         return response
-    raw = request.POST.get("token", "")
     if not raw:
         return JsonResponse(
             {"error": "invalid_request", "error_description": "The token parameter is required."},
@@ -557,7 +558,10 @@ def introspect(request: HttpRequest) -> HttpResponse:
     if hint == "refresh_token":
         lookups.reverse()
     for lookup in lookups:
-        token = lookup(raw)
+        if lookup is _introspect_access and not isinstance(access_token, _NotLooked):
+            token: AccessToken | RefreshToken | None = access_token  # found with the caller
+        else:
+            token = lookup(raw)
         if token is not None:
             # RFC 7662 §4: a client learns nothing about other clients' tokens.
             if caller != ANY_CLIENT and token.application_id != caller:

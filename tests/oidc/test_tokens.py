@@ -9,7 +9,7 @@ import json
 import pytest
 from django.utils import timezone
 
-from accounts.models import AccessToken, RefreshToken
+from accounts.models import AccessToken, Client, RefreshToken
 from tests.conftest import issue_access_token
 from tests.factories import ApiCredentialFactory, ClientFactory
 from tests.oidc.conftest import basic, exchange
@@ -265,7 +265,7 @@ def test_tokeninfo_decodes_our_id_tokens_and_refuses_forgeries(anon, tokens, ali
 def test_introspection_by_a_confidential_client(
     anon, tokens, rp, alice, django_assert_max_num_queries
 ):
-    with django_assert_max_num_queries(2):
+    with django_assert_max_num_queries(1):  # the caller's check beside the token lookup
         response = anon.post(
             "/oauth/introspect",
             {"token": tokens["access_token"]},
@@ -275,6 +275,30 @@ def test_introspection_by_a_confidential_client(
     assert body["active"] is True and body["sub"] == alice.pk
     assert body["client_id"] == rp.client_id and body["token_type"] == "Bearer"
     assert body["exp"] > body["iat"]
+
+
+@pytest.mark.parametrize("wrong", ["secret", "disabled", "public"])
+def test_a_valid_token_tells_a_caller_that_fails_authentication_nothing(anon, tokens, rp, wrong):
+    secret = rp.secret + "x" if wrong == "secret" else rp.secret
+    if wrong == "disabled":
+        Client.objects.filter(pk=rp.pk).update(enabled=False)
+    if wrong == "public":
+        Client.objects.filter(pk=rp.pk).update(client_type=Client.CLIENT_PUBLIC)
+    response = anon.post(
+        "/oauth/introspect",
+        {"token": tokens["access_token"]},
+        HTTP_AUTHORIZATION=basic(rp.client_id, secret),
+    )
+    assert response.status_code == 401
+    assert response.json()["error"] == "invalid_client"
+
+
+def test_introspection_with_the_secret_in_the_form(anon, tokens, rp):
+    body = anon.post(
+        "/oauth/introspect",
+        {"token": tokens["access_token"], "client_id": rp.client_id, "client_secret": rp.secret},
+    ).json()
+    assert body["active"] is True and body["client_id"] == rp.client_id
 
 
 def test_introspection_of_a_refresh_token(anon, tokens, rp):
