@@ -86,14 +86,15 @@ def _fresh_signing_keys():
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache(request):
+def _empty_cache(request, django_db_blocker):
     """Throttle counts live in the database cache: a `db` test's rollback undoes them, but a
     transactional test (live server, several processes) commits them, so empty it after one."""
     yield
     if {"transactional_db", "live_server"} & set(request.fixturenames):
         from django.core.cache import cache
 
-        cache.clear()
+        with django_db_blocker.unblock():  # transactional_db may be torn down already
+            cache.clear()
 
 
 @pytest.fixture(autouse=True)

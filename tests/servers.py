@@ -14,14 +14,17 @@ import json
 import logging
 import re
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import requests
 from aiosmtpd.controller import Controller
 
 HOST = "127.0.0.1"
@@ -36,6 +39,24 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen, *, log: Path | None = None, timeout: float = 30.0
+) -> None:
+    """Wait until the server *process* started by a test answers {url}/readyz with 200; fail,
+    with its log, if it exits first or *timeout* seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        detail = log.read_text() if log is not None and log.exists() else ""
+        assert process.poll() is None, f"the server at {url} exited. {detail}"
+        assert time.monotonic() < deadline, f"the server at {url} did not start. {detail}"
+        time.sleep(0.2)
 
 
 def database_url() -> str:

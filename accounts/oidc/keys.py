@@ -1,5 +1,6 @@
 """Signing keys for ID and logout tokens: stored encrypted in the database (or read from files),
-rotated by `manage.py rotate_keys`, parsed once per process and re-read every minute."""
+rotated by `manage.py rotate_keys`, parsed once per process and re-read every minute, and the
+signing key checked against the database before each signature (signing_key_set)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ def sign_jwt(claims: dict[str, Any], *, typ: str = "JWT") -> str:
     header. jwcrypto's JWT object, used before, deep-copies its header registries for every
     token it builds; this costs about a third less CPU per token (one per refresh with openid),
     the RSA signature itself being the same call. jwcrypto still reads JWTs (id_token_hint)."""
-    keys = key_set()
+    keys = signing_key_set()
     header = {"alg": "RS256", "kid": keys.active_kid, "typ": typ}
     signing_input = ".".join(
         _b64(json.dumps(part, separators=(",", ":")).encode()) for part in (header, claims)
@@ -184,6 +185,31 @@ def key_set() -> KeySet:
         files = settings.OIDC_PRIVATE_KEY_FILES
         _cached = _load_from_files(files) if files else _load_from_database()
         return _cached
+
+
+# The kid that signs now, by the rule _load_from_database applies: the newest key whose time has
+# come and whose successor's has not.
+_ACTIVE_KID = (
+    f'SELECT "kid" FROM "{SigningKey._meta.db_table}" WHERE "activates_at" <= now() '  # noqa: S608
+    'AND ("retired_at" IS NULL OR "retired_at" > now()) ORDER BY "activates_at" DESC LIMIT 1'
+)
+
+
+def signing_key_set() -> KeySet:
+    """key_set(), first checked against the database: after a rotation (`rotate_keys
+    --immediately` after a compromise included) or when a published-ahead key's time comes,
+    every process signs with the new key from its next token on, not once its cache expires.
+    One small indexed statement per signed token (ID and logout tokens only)."""
+    current = key_set()
+    if settings.OIDC_PRIVATE_KEY_FILES:  # keys from files change with a restart only
+        return current
+    with connection.cursor() as cursor:
+        cursor.execute(_ACTIVE_KID)
+        row = cursor.fetchone()
+    if row is None or row[0] != current.active_kid:
+        invalidate_cache()
+        current = key_set()
+    return current
 
 
 def invalidate_cache() -> None:

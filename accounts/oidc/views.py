@@ -732,7 +732,7 @@ def logout_confirm(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def jwks(request: HttpRequest) -> HttpResponse:
-    key_set = keys.key_set()
+    key_set = keys.signing_key_set()  # the key that signs is published, whichever process signs
     body = _jwks_body(key_set.loaded_at, key_set.active_kid)
     response = HttpResponse(body, content_type="application/json")
     response["Cache-Control"] = "public, max-age=600"

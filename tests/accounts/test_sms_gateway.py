@@ -11,7 +11,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -20,7 +19,7 @@ import redis
 import requests
 
 from accounts import sms
-from tests.servers import database_url, free_port
+from tests.servers import database_url, free_port, wait_until_ready
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -158,16 +157,8 @@ def two_servers(request, gateway, tmp_path: Path):
             )
         )
         urls.append(f"http://127.0.0.1:{port}")
-    deadline = time.monotonic() + 30
-    for url in urls:
-        while True:
-            try:
-                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert time.monotonic() < deadline, "the servers did not start"
-            time.sleep(0.2)
+    for url, process in zip(urls, processes, strict=True):
+        wait_until_ready(url, process, log=tmp_path / f"server-{url.rsplit(':', 1)[1]}.log")
     yield urls
     for process in processes:
         os.killpg(process.pid, signal.SIGTERM)

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 import requests
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -122,15 +122,7 @@ def server() -> Iterator[Server]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            assert gunicorn.poll() is None and time.monotonic() < deadline, "no server"
-            time.sleep(0.2)
+        wait_until_ready(url, gunicorn, log=folder / "server.log")
         yield Server(url=url, env=env, database=database)
     finally:
         os.killpg(gunicorn.pid, signal.SIGTERM)

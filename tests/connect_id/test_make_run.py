@@ -6,13 +6,11 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 from pathlib import Path
 
 import psutil
-import requests
 
-from tests.servers import free_port
+from tests.servers import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -54,16 +52,7 @@ def test_make_run_serves_on_port_and_stopping_it_stops_the_embedded_database(tmp
             start_new_session=True,  # its own process group, as a terminal would give it
         )
     try:
-        deadline = time.monotonic() + 240
-        while True:
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert make.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, log.read_text()
-            time.sleep(1)
+        wait_until_ready(f"http://127.0.0.1:{port}", make, log=log, timeout=240)
         printed = log.read_text()
         # bootstrap_demo's links point where the server listens.
         assert f"http://127.0.0.1:{port}/admin/" in printed

@@ -53,8 +53,9 @@ def test_a_refresh_reads_token_user_and_claims_in_one_statement(
     anon, rp, tokens, django_assert_max_num_queries
 ):
     # The client; the refresh token with its user, access token and preferred email and phone;
-    # the SSO session; then the rotation's four writes inside a transaction (two more).
-    with django_assert_max_num_queries(9):
+    # the SSO session; then the rotation's four writes inside a transaction (two more); the
+    # signing key's kid, checked against the database before the ID token is signed.
+    with django_assert_max_num_queries(10):
         response = refresh(anon, rp, tokens["refresh_token"])
     assert response.status_code == 200, response.content
     payload = response.json()["id_token"].split(".")[1]
