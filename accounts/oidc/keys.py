@@ -187,11 +187,12 @@ def key_set() -> KeySet:
         return _cached
 
 
-# The kid that signs now, by the rule _load_from_database applies: the newest key whose time has
-# come and whose successor's has not.
+# The kid that signs at a time, by the rule _load_from_database applies: the newest key whose time
+# has come and whose successor's has not. The time is this process's clock, as there (not the
+# database's now(), which is the transaction's start and another machine's clock).
 _ACTIVE_KID = (
-    f'SELECT "kid" FROM "{SigningKey._meta.db_table}" WHERE "activates_at" <= now() '  # noqa: S608
-    'AND ("retired_at" IS NULL OR "retired_at" > now()) ORDER BY "activates_at" DESC LIMIT 1'
+    f'SELECT "kid" FROM "{SigningKey._meta.db_table}" WHERE "activates_at" <= %(now)s '  # noqa: S608
+    'AND ("retired_at" IS NULL OR "retired_at" > %(now)s) ORDER BY "activates_at" DESC LIMIT 1'
 )
 
 
@@ -204,7 +205,7 @@ def signing_key_set() -> KeySet:
     if settings.OIDC_PRIVATE_KEY_FILES:  # keys from files change with a restart only
         return current
     with connection.cursor() as cursor:
-        cursor.execute(_ACTIVE_KID)
+        cursor.execute(_ACTIVE_KID, {"now": timezone.now()})
         row = cursor.fetchone()
     if row is None or row[0] != current.active_kid:
         invalidate_cache()
