@@ -29,13 +29,20 @@ class Columns:
         cls, model: type[models.Model], alias: str, only: tuple[str, ...] | None = None
     ) -> Columns:
         """Every concrete column, or those of the fields named in *only* (the primary key
-        first): the instance then defers the others, and reading one costs a query."""
+        among them), in the model's order, which Model.from_db needs: the instance then defers
+        the others, and reading one costs a query."""
         fields = tuple(model._meta.concrete_fields)
         if only is not None:
-            if only[0] != model._meta.pk.name:
-                raise ValueError("the primary key comes first: build() tells an empty row by it")
-            fields = tuple(model._meta.get_field(name) for name in only)  # type: ignore[misc]
+            if model._meta.pk.name not in only:
+                raise ValueError("the primary key is needed: build() tells an empty row by it")
+            fields = tuple(field for field in fields if field.name in only)
+            if len(fields) != len(set(only)):
+                raise ValueError(f"not concrete fields of {model.__name__}: {only}")
         return cls(model, alias, fields)
+
+    @functools.cached_property
+    def pk_position(self) -> int:
+        return self.fields.index(self.model._meta.pk)
 
     @property
     def sql(self) -> list[str]:
@@ -58,7 +65,7 @@ class Columns:
 
     def build(self, values: tuple[Any, ...]) -> Any:
         """The instance for these column values, or None for an empty (outer-joined) row."""
-        if values[0] is None:
+        if values[self.pk_position] is None:
             return None
         if len(values) != len(self.fields):
             raise ValueError("one value per column")

@@ -198,7 +198,7 @@ _ACTIVE_KID = (
 
 def signing_key_set() -> KeySet:
     """key_set(), first checked against the database: after a rotation (`rotate_keys
-    --immediately` after a compromise included) or when a published-ahead key's time comes,
+    --now` after a compromise included) or when a published-ahead key's time comes,
     every process signs with the new key from its next token on, not once its cache expires.
     One small indexed statement per signed token (ID and logout tokens only)."""
     current = key_set()

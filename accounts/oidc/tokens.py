@@ -64,14 +64,18 @@ def checksum(raw: str) -> str:
 # /id/ API's scope rules): four of its thirty-two columns. Building the rest (six arrays, three
 # timestamps) was a tenth of a userinfo request's CPU.
 _CLIENT_FIELDS = ("id", "client_id", "client_type", "enabled")
+# And what UserInfo reads of the token and its user (the token's liveness, its scope and
+# requested claims; claims_for's user fields): the only caller of the lookup with claims.
+_USERINFO_TOKEN_FIELDS = ("id", "user", "application", "expires", "scope", "claims")
+_USERINFO_USER_FIELDS = ("id", "realname", "language", "attributes", "is_active")
 
 
 @functools.cache
 def _columns_and_joins(with_claims: bool) -> tuple[str, str, tuple[Columns, ...]]:
     """The token lookup's select list and joins (to the token alias t), and its parts."""
     parts = (
-        Columns.of(AccessToken, "t"),
-        Columns.of(User, "u"),
+        Columns.of(AccessToken, "t", only=_USERINFO_TOKEN_FIELDS if with_claims else None),
+        Columns.of(User, "u", only=_USERINFO_USER_FIELDS if with_claims else None),
         Columns.of(Client, "c", only=_CLIENT_FIELDS),
     )
     select = [column for part in parts for column in part.sql]
@@ -162,7 +166,8 @@ def access_token_lookup(raw: str) -> AccessToken | None:
 
 
 def access_token_with_claims(raw: str) -> tuple[AccessToken, Preferred] | None:
-    """access_token_lookup plus what the claims need, still one statement."""
+    """access_token_lookup plus what the claims need, still one statement; for UserInfo, which
+    reads only the fields named above (any other costs a query of its own)."""
     found = _fetch(raw, with_claims=True)
     if found is None or not _live(found[0]):
         return None

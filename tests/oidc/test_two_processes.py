@@ -208,7 +208,7 @@ def test_a_key_rotated_in_at_once_signs_on_both_processes_from_the_next_token(se
 
     before = {_id_token_kid(url, rp, _refresh_token(person, rp)) for url in servers}
     assert len(before) == 1  # both processes sign with the same key, and now hold it
-    new = keys.rotate(immediately=True)  # as `manage.py rotate_keys --immediately` does
+    new = keys.rotate(immediately=True)  # as `manage.py rotate_keys --now` does
     for url in servers:
         jwks = requests.get(f"{url}/oauth/public_keys.jwks", timeout=10).json()
         assert {new.kid} | before <= {key["kid"] for key in jwks["keys"]}
