@@ -64,18 +64,29 @@ def checksum(raw: str) -> str:
 # /id/ API's scope rules): four of its thirty-two columns. Building the rest (six arrays, three
 # timestamps) was a tenth of a userinfo request's CPU.
 _CLIENT_FIELDS = ("id", "client_id", "client_type", "enabled")
-# And what UserInfo reads of the token and its user (the token's liveness, its scope and
-# requested claims; claims_for's user fields): the only caller of the lookup with claims.
-_USERINFO_TOKEN_FIELDS = ("id", "user", "application", "expires", "scope", "claims")
-_USERINFO_USER_FIELDS = ("id", "realname", "language", "attributes", "is_active")
+# What UserInfo and introspection read of the token and its user (None: every column, for the
+# /id/ API, tokeninfo and logout, which read more): UserInfo the token's liveness, its scope
+# and requested claims and claims_for's user fields; introspection the RFC 7662 §2.2 members.
+_FIELDS: dict[str, tuple[tuple[str, ...] | None, tuple[str, ...] | None]] = {
+    "bearer": (None, None),
+    "userinfo": (
+        ("id", "user", "application", "expires", "scope", "claims"),
+        ("id", "realname", "language", "attributes", "is_active"),
+    ),
+    "introspection": (
+        ("id", "user", "application", "expires", "scope", "created"),
+        ("id", "is_active"),
+    ),
+}
 
 
 @functools.cache
-def _columns_and_joins(with_claims: bool) -> tuple[str, str, tuple[Columns, ...]]:
+def _columns_and_joins(purpose: str) -> tuple[str, str, tuple[Columns, ...]]:
     """The token lookup's select list and joins (to the token alias t), and its parts."""
+    token_fields, user_fields = _FIELDS[purpose]
     parts = (
-        Columns.of(AccessToken, "t", only=_USERINFO_TOKEN_FIELDS if with_claims else None),
-        Columns.of(User, "u", only=_USERINFO_USER_FIELDS if with_claims else None),
+        Columns.of(AccessToken, "t", only=token_fields),
+        Columns.of(User, "u", only=user_fields),
         Columns.of(Client, "c", only=_CLIENT_FIELDS),
     )
     select = [column for part in parts for column in part.sql]
@@ -83,7 +94,7 @@ def _columns_and_joins(with_claims: bool) -> tuple[str, str, tuple[Columns, ...]
         f'LEFT JOIN "{User._meta.db_table}" u ON u."id" = t."user_id"',
         f'LEFT JOIN "{Client._meta.db_table}" c ON c."id" = t."application_id"',
     ]
-    if with_claims:
+    if purpose == "userinfo":  # and the preferred email and phone
         extra_select, extra_joins = preferred_sql('t."user_id"')
         select += extra_select
         joins += extra_joins
@@ -91,8 +102,8 @@ def _columns_and_joins(with_claims: bool) -> tuple[str, str, tuple[Columns, ...]
 
 
 @functools.cache
-def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
-    select, joins, parts = _columns_and_joins(with_claims)
+def _statement(purpose: str) -> tuple[str, tuple[Columns, ...]]:
+    select, joins, parts = _columns_and_joins(purpose)
     # Identifiers come from model metadata; the only value is a bound parameter.
     table = AccessToken._meta.db_table
     sql = f'SELECT {select} FROM "{table}" t {joins} WHERE t."token_checksum" = %s'  # noqa: S608
@@ -103,7 +114,7 @@ def _statement(with_claims: bool) -> tuple[str, tuple[Columns, ...]]:
 def _statement_with_caller() -> tuple[str, tuple[Columns, ...]]:
     """The token lookup beside a confidential client's authentication: always one row (the
     token's columns empty without a token), the caller's id or NULL last."""
-    select, joins, parts = _columns_and_joins(False)
+    select, joins, parts = _columns_and_joins("introspection")
     # Identifiers come from model metadata; every value is a bound parameter.
     caller = (
         f'SELECT "id" FROM "{Client._meta.db_table}" WHERE "client_id" = %s '  # noqa: S608
@@ -116,8 +127,8 @@ def _statement_with_caller() -> tuple[str, tuple[Columns, ...]]:
     return sql, parts
 
 
-def _fetch(raw: str, *, with_claims: bool) -> tuple[AccessToken, tuple[Any, ...]] | None:
-    sql, parts = _statement(with_claims)
+def _fetch(raw: str, purpose: str) -> tuple[AccessToken, tuple[Any, ...]] | None:
+    sql, parts = _statement(purpose)
     found = fetch_joined(sql, [checksum(raw)], parts)
     if found is None:
         return None
@@ -131,8 +142,9 @@ def access_token_for_client(
     raw: str, client_id: str, digest: str
 ) -> tuple[int | None, AccessToken | None]:
     """(the id of the enabled confidential client *client_id* whose secret has *digest*, else
-    None; access_token_lookup(raw)) in one statement instead of two: introspection
-    authenticates its caller and looks the token up on every request."""
+    None; access_token_lookup(raw) with the fields introspection reads) in one statement
+    instead of two: introspection authenticates its caller and looks the token up on every
+    request."""
     sql, parts = _statement_with_caller()
     params = [client_id, digest, Client.CLIENT_CONFIDENTIAL, checksum(raw)]
     found = fetch_joined(sql, params, parts)
@@ -159,7 +171,7 @@ def access_token_lookup(raw: str) -> AccessToken | None:
     Not found, expired, or belonging to a disabled user or client: None. Revoked tokens are
     deleted, so they are not found.
     """
-    found = _fetch(raw, with_claims=False)
+    found = _fetch(raw, "bearer")
     if found is None or not _live(found[0]):
         return None
     return found[0]
@@ -168,7 +180,7 @@ def access_token_lookup(raw: str) -> AccessToken | None:
 def access_token_with_claims(raw: str) -> tuple[AccessToken, Preferred] | None:
     """access_token_lookup plus what the claims need, still one statement; for UserInfo, which
     reads only the fields named above (any other costs a query of its own)."""
-    found = _fetch(raw, with_claims=True)
+    found = _fetch(raw, "userinfo")
     if found is None or not _live(found[0]):
         return None
     token, preferred = found
