@@ -504,34 +504,26 @@ def _basic_credentials(request: HttpRequest) -> tuple[str, str] | None:
 ANY_CLIENT = 0  # an introspection caller that may see every client's tokens
 
 
-def _introspection_caller(
-    request: HttpRequest, raw: str
-) -> tuple[int | None, AccessToken | _NotLooked | None]:
+def _introspection_caller(request: HttpRequest, raw: str) -> tuple[int | None, AccessToken | None]:
     """Who may introspect (RFC 7662 §2.1 requires authorization): a confidential client, which
     sees only its own tokens (its primary key is returned), or an API credential holding
-    tokens:introspect, which sees all (ANY_CLIENT). None: not authenticated. A client's
-    authentication and the access token lookup for *raw* are one statement (both run on every
-    request): its live token, or None, comes second; NOT_LOOKED when there was no lookup."""
+    tokens:introspect, which sees all (ANY_CLIENT). None: not authenticated. Second, the live
+    access token for *raw*, or None: for a client, found in the statement that authenticates
+    it (both run on every request)."""
     credentials = _basic_credentials(request)
     if credentials is None and request.POST.get("client_id"):
         credentials = (request.POST["client_id"], request.POST.get("client_secret", ""))
     if credentials is None or "\x00" in credentials[0]:
-        return None, NOT_LOOKED
+        return None, None
     username, password = credentials
     if username.startswith(API_USERNAME_PREFIX):  # never a client_id (client_create refuses it)
         credential = api_credential_authenticate(username, password)
-        allowed = credential is not None and credential.allows("tokens:introspect")
-        return (ANY_CLIENT if allowed else None), NOT_LOOKED
+        if credential is None or not credential.allows("tokens:introspect"):
+            return None, None
+        return ANY_CLIENT, access_token_lookup(raw) if raw else None
     # Client secrets are unsalted SHA-256 digests of 256 random bits (accounts.hashers): the
     # statement compares digests, as token lookups compare checksums.
     return access_token_for_client(raw, username, secret_digest(password))
-
-
-class _NotLooked:
-    """The access token was not looked up together with the caller."""
-
-
-NOT_LOOKED = _NotLooked()
 
 
 @csrf_exempt
@@ -552,26 +544,16 @@ def introspect(request: HttpRequest) -> HttpResponse:
             {"error": "invalid_request", "error_description": "The token parameter is required."},
             status=400,
         )
-    hint = request.POST.get("token_type_hint", "")
-    # RFC 7662 §2.1: the hint only orders the search.
-    lookups = [_introspect_access, _introspect_refresh]
-    if hint == "refresh_token":
-        lookups.reverse()
-    for lookup in lookups:
-        if lookup is _introspect_access and not isinstance(access_token, _NotLooked):
-            token: AccessToken | RefreshToken | None = access_token  # found with the caller
-        else:
-            token = lookup(raw)
-        if token is not None:
-            # RFC 7662 §4: a client learns nothing about other clients' tokens.
-            if caller != ANY_CLIENT and token.application_id != caller:
-                break
-            return JsonResponse(_introspection(token))
-    return JsonResponse({"active": False})
-
-
-def _introspect_access(raw: str) -> AccessToken | None:
-    return access_token_lookup(raw)
+    # RFC 7662 §2.1: the hint only orders the search (the access token is already looked up).
+    token: AccessToken | RefreshToken | None
+    if request.POST.get("token_type_hint", "") == "refresh_token":
+        token = _introspect_refresh(raw) or access_token
+    else:
+        token = access_token or _introspect_refresh(raw)
+    # RFC 7662 §4: a client learns nothing about other clients' tokens.
+    if token is None or (caller != ANY_CLIENT and token.application_id != caller):
+        return JsonResponse({"active": False})
+    return JsonResponse(_introspection(token))
 
 
 def _introspect_refresh(raw: str) -> RefreshToken | None:
