@@ -3,7 +3,9 @@ an HTTP SMS gateway that records what it is sent.
 
 Both listen on 127.0.0.1 at a free port and run in background threads; each is a context
 manager (start on enter, stop on exit). tests/browser/conftest.py wraps them in the
-`smtp_server` and `sms_gateway` fixtures, which also point Django's settings at them.
+`smtp_server` and `sms_gateway` fixtures, which also point Django's settings at them. Beside
+them, what tests that start the app's own server processes share: a free port, the test
+database's URL, and waiting until a server is ready.
 """
 
 from __future__ import annotations

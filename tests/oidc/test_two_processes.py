@@ -19,6 +19,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import pytest
 import requests
@@ -33,7 +34,7 @@ from tests.servers import database_url, free_port, wait_until_ready
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _serve(port: int, log: Path) -> subprocess.Popen:
+def _serve(port: int, log: IO[str]) -> subprocess.Popen:
     env = {
         **os.environ,
         "DATABASE_URL": database_url(),
@@ -48,7 +49,7 @@ def _serve(port: int, log: Path) -> subprocess.Popen:
         ],
         cwd=ROOT,
         env=env,
-        stdout=log.open("w"),
+        stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
     )
@@ -58,7 +59,8 @@ def _serve(port: int, log: Path) -> subprocess.Popen:
 def servers(django_db_setup, tmp_path_factory) -> Iterator[list[str]]:
     folder = tmp_path_factory.mktemp("two-processes")
     ports = [free_port(), free_port()]
-    processes = [_serve(port, folder / f"server-{port}.log") for port in ports]
+    logs = [(folder / f"server-{port}.log").open("w") for port in ports]
+    processes = [_serve(port, log) for port, log in zip(ports, logs, strict=True)]
     urls = [f"http://127.0.0.1:{port}" for port in ports]
     try:
         for url, process, port in zip(urls, processes, ports, strict=True):
@@ -69,6 +71,8 @@ def servers(django_db_setup, tmp_path_factory) -> Iterator[list[str]]:
             os.killpg(process.pid, signal.SIGTERM)
         for process in processes:
             process.wait(timeout=20)
+        for log in logs:
+            log.close()
 
 
 def _basic(client: Client, secret: str | None = None) -> dict[str, str]:
